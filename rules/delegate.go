@@ -1,0 +1,201 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// NewTransport returns the transport an engine delegates through: its own,
+// sized for a gateway (250 idle connections per host, as Lura configures its
+// default transport), so that delegation keeps connections alive under load
+// whatever the host did to http.DefaultTransport. Compression is left to the
+// client and the backend: what the backend sends is what is copied back.
+func NewTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          0, // no limit across hosts
+		MaxIdleConnsPerHost:   250,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		DisableCompression:    true,
+	}
+}
+
+// delegate sends the request on to the backend it was meant for and copies
+// the answer back: status, headers (less hop-by-hop ones) and body.
+type delegate struct {
+	rule            string // "" when no rule matched
+	transport       http.RoundTripper
+	requestHeaders  []headerText
+	responseHeaders []headerText
+	templates       *templateSet // nil when no header is a template
+	log             *logger
+}
+
+func compileDelegate(errs *errorList, loc, rule string, cfg *Delegate, transport http.RoundTripper, log *logger) *delegate {
+	d := &delegate{rule: rule, transport: transport, templates: newTemplateSet(), log: log}
+	compile := func(where string, m map[string]string) []headerText {
+		var out []headerText
+		for _, name := range sortedKeys(m) {
+			v, err := compileText(d.templates, key(field(loc, where), name), m[name])
+			if err != nil {
+				errs.add(key(field(loc, where), name), "%v", err)
+				continue
+			}
+			out = append(out, headerText{name: canonicalHeader(name), value: v})
+		}
+		return out
+	}
+	d.requestHeaders = compile("request_headers", cfg.RequestHeaders)
+	d.responseHeaders = compile("response_headers", cfg.ResponseHeaders)
+	if len(d.templates.names) == 0 {
+		d.templates = nil
+	}
+	return d
+}
+
+// hopHeaders are meaningful for one connection only and never cross a proxy
+// (RFC 9110, section 7.6.1), as in net/http/httputil.ReverseProxy.
+var hopHeaders = []string{
+	"Connection",
+	"Proxy-Connection", // non-standard, sent by some old clients
+	"Keep-Alive",
+	"Proxy-Authenticate",
+	"Proxy-Authorization",
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+func hasHopHeaders(h http.Header) bool {
+	for _, name := range hopHeaders {
+		if _, ok := h[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// removeHopHeaders deletes the hop-by-hop headers and those that Connection
+// names from h, which must be a copy the caller owns.
+func removeHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(h, name)
+	}
+}
+
+func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
+	var bt *boundTemplates
+	if d.templates != nil {
+		bt = d.templates.bind(x)
+		defer d.templates.release(bt)
+	}
+	scratch := getBuffer()
+	defer putBuffer(scratch)
+
+	// A shallow copy shares the caller's header map; it is replaced by a
+	// copy before anything in it changes, so the caller's map never does.
+	out := x.req.WithContext(x.req.Context())
+	out.RequestURI = ""
+	out.Body = x.body.replay()
+	if len(d.requestHeaders) > 0 || hasHopHeaders(out.Header) {
+		out.Header = out.Header.Clone()
+		if out.Header == nil {
+			out.Header = http.Header{}
+		}
+		removeHopHeaders(out.Header)
+		for _, f := range d.requestHeaders {
+			v, err := f.value.render(bt, scratch)
+			if err != nil {
+				d.failTemplate(w, x, err)
+				closeBody(out.Body)
+				return
+			}
+			out.Header[f.name] = []string{sanitizeHeaderValue(v)}
+		}
+	}
+
+	resp, err := d.transport.RoundTrip(out)
+	if err != nil {
+		d.failBackend(w, x, err)
+		return
+	}
+	defer resp.Body.Close()
+
+	h := w.Header()
+	for name, values := range resp.Header {
+		h[name] = values
+	}
+	if hasHopHeaders(h) {
+		removeHopHeaders(h)
+	}
+	for _, f := range d.responseHeaders {
+		v, err := f.value.render(bt, scratch)
+		if err != nil {
+			d.failTemplate(w, x, err)
+			return
+		}
+		h[f.name] = []string{sanitizeHeaderValue(v)}
+	}
+	w.WriteHeader(resp.StatusCode)
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	if _, err := io.CopyBuffer(w, resp.Body, *buf); err != nil {
+		// The status is already written; the log is all that can tell.
+		d.log.Warning(d.who(), "could not copy the backend's answer to", x.requestLine(), "-", err)
+	}
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func closeBody(b io.ReadCloser) {
+	if b != nil {
+		b.Close()
+	}
+}
+
+// failBackend answers 504 when the request's deadline passed, 502 otherwise.
+func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
+	status, message := http.StatusBadGateway, "backend unreachable"
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(x.req.Context().Err(), context.DeadlineExceeded) {
+		status, message = http.StatusGatewayTimeout, "backend timeout"
+	}
+	d.log.Warning(d.who(), "could not delegate", x.requestLine(), "-", message+":", err)
+	// Headers a template may have set for the answer are not for an error.
+	clear(w.Header())
+	writeError(w, status, message, d.rule)
+}
+
+func (d *delegate) failTemplate(w http.ResponseWriter, x *exchange, err error) {
+	d.log.Error(d.who(), "could not render a header for", x.requestLine(), "-", err)
+	clear(w.Header())
+	writeError(w, http.StatusInternalServerError, "delegate header template failed", d.rule)
+}
+
+func (d *delegate) who() string {
+	if d.rule == "" {
+		return "no rule matched:"
+	}
+	return "rule " + strconv.Quote(d.rule) + ":"
+}

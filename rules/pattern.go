@@ -1,0 +1,59 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gobwas/glob"
+)
+
+// Globs are compiled once, at load. Paths use "/" as the separator with
+// shell-like globstar, so "*" stays inside a segment and "**/" spans zero or
+// more segments; header, query and body values have no separator, so a glob
+// covers the whole value.
+var (
+	pathGlobs  = glob.Compiler{Separators: []rune{'/'}, Globstar: true}
+	valueGlobs = glob.Compiler{}
+)
+
+// pattern is a compiled glob, possibly negated by a leading "!".
+type pattern struct {
+	glob   *glob.Pattern
+	negate bool
+	src    string
+}
+
+func compilePattern(c glob.Compiler, src string) (pattern, error) {
+	p := pattern{src: src}
+	text := src
+	if strings.HasPrefix(text, "!") {
+		p.negate, text = true, text[1:]
+	}
+	g, err := c.Compile(text)
+	if err != nil {
+		var syntax *glob.SyntaxError
+		if errors.As(err, &syntax) {
+			return p, fmt.Errorf("bad glob %q: syntax error at %d: %s", src, syntax.Offset, syntax.Reason)
+		}
+		return p, fmt.Errorf("bad glob %q: %v", src, err)
+	}
+	p.glob = g
+	return p, nil
+}
+
+// matchOne reports whether the single value v satisfies the pattern.
+func (p pattern) matchOne(v string) bool {
+	return p.glob.Match(v) != p.negate
+}
+
+// matchAny reports whether the pattern holds for a key with these values:
+// some value matches, or, negated, none does (an absent key has no values).
+func (p pattern) matchAny(values []string) bool {
+	for _, v := range values {
+		if p.glob.Match(v) {
+			return !p.negate
+		}
+	}
+	return p.negate
+}

@@ -1,0 +1,199 @@
+package rules
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// response answers a request from the gateway. Everything static (status,
+// headers, an untemplated body and its length) is prepared at load, so a
+// static answer only copies prepared values.
+type response struct {
+	rule   string
+	status int
+
+	header    []headerField // static fields, canonical names, ready to assign
+	templated []headerText  // fields whose values are templates
+
+	body      []byte   // the static body
+	jsonBody  jsonBody // a "body" with templates
+	rawBody   int      // index of "body_template"; -1 when none
+	templates *templateSet
+	log       *logger
+}
+
+type headerField struct {
+	name   string
+	values []string // len == cap: an append by a later handler copies
+}
+
+type headerText struct {
+	name  string
+	value text
+}
+
+func compileResponse(errs *errorList, loc, rule string, cfg *Response, log *logger) *response {
+	r := &response{rule: rule, status: cfg.Status, rawBody: -1, templates: newTemplateSet(), log: log}
+	hasTemplates := false
+
+	hasContentType := false
+	for _, name := range sortedKeys(cfg.Headers) {
+		canon := canonicalHeader(name)
+		hasContentType = hasContentType || canon == "Content-Type"
+		v, err := compileText(r.templates, key(field(loc, "headers"), name), cfg.Headers[name])
+		switch {
+		case err != nil:
+			errs.add(key(field(loc, "headers"), name), "%v", err)
+		case v.template >= 0:
+			r.templated = append(r.templated, headerText{name: canon, value: v})
+			hasTemplates = true
+		default:
+			r.header = append(r.header, headerField{name: canon, values: []string{v.plain}})
+		}
+	}
+	if !hasContentType {
+		r.header = append(r.header, headerField{name: "Content-Type", values: []string{"application/json"}})
+	}
+
+	switch {
+	case cfg.HasBodyTemplate:
+		i, err := r.templates.add(field(loc, "body_template"), cfg.BodyTemplate)
+		if err != nil {
+			errs.add(field(loc, "body_template"), "%v", err)
+		}
+		r.rawBody = i
+		hasTemplates = true
+	case cfg.HasBody:
+		r.jsonBody = compileJSONBody(errs, r.templates, field(loc, "body"), cfg.Body)
+		if body, ok := r.jsonBody.static(); ok {
+			r.body = body
+		} else {
+			hasTemplates = true
+		}
+	}
+
+	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.HasBodyTemplate) {
+		errs.add(field(loc, "body"), "status %d does not allow a body", r.status)
+	}
+	if !hasTemplates {
+		r.templates = nil
+		if bodyAllowed(r.status) {
+			r.header = append(r.header, headerField{name: "Content-Length", values: []string{strconv.Itoa(len(r.body))}})
+		}
+	}
+	return r
+}
+
+// bodyAllowed tells whether a status may carry a body (RFC 9110: not 1xx,
+// 204 or 304), and so a Content-Length.
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+func (r *response) serve(w http.ResponseWriter, x *exchange) {
+	if r.templates == nil {
+		h := w.Header()
+		for _, f := range r.header {
+			h[f.name] = f.values
+		}
+		w.WriteHeader(r.status)
+		w.Write(r.body)
+		return
+	}
+	r.serveTemplated(w, x)
+}
+
+// buffers holds the scratch space of templated answers.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 { // don't let one huge answer pin memory
+		b.Reset()
+		buffers.Put(b)
+	}
+}
+
+func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {
+	bt := r.templates.bind(x)
+	defer r.templates.release(bt)
+	body, scratch := getBuffer(), getBuffer()
+	defer putBuffer(body)
+	defer putBuffer(scratch)
+
+	values := make([]string, len(r.templated))
+	for i, t := range r.templated {
+		v, err := t.value.render(bt, scratch)
+		if err != nil {
+			r.fail(w, x, err)
+			return
+		}
+		values[i] = sanitizeHeaderValue(v)
+	}
+	var err error
+	switch {
+	case r.rawBody >= 0:
+		err = bt.execute(body, r.rawBody)
+	case r.body != nil:
+		body.Write(r.body)
+	default:
+		err = r.jsonBody.render(bt, body, scratch)
+	}
+	if err != nil {
+		r.fail(w, x, err)
+		return
+	}
+
+	h := w.Header()
+	for _, f := range r.header {
+		h[f.name] = f.values
+	}
+	for i, t := range r.templated {
+		h[t.name] = []string{values[i]}
+	}
+	if bodyAllowed(r.status) {
+		h["Content-Length"] = []string{strconv.Itoa(body.Len())}
+	}
+	w.WriteHeader(r.status)
+	w.Write(body.Bytes())
+}
+
+func (r *response) fail(w http.ResponseWriter, x *exchange, err error) {
+	r.log.Error("rule", strconv.Quote(r.rule), "could not render its response to", x.requestLine(), "-", err)
+	writeError(w, http.StatusInternalServerError, "response template failed", r.rule)
+}
+
+// sanitizeHeaderValue keeps a templated value on one header line: CR, LF and
+// NUL would end the header or corrupt the message, so they become spaces.
+func sanitizeHeaderValue(v string) string {
+	if strings.ContainsAny(v, "\r\n\x00") {
+		return strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' || r == 0 {
+				return ' '
+			}
+			return r
+		}, v)
+	}
+	return v
+}
+
+// writeError answers with a small JSON error naming the rule, if any.
+func writeError(w http.ResponseWriter, status int, message, rule string) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"error":`...)
+	b = appendJSONString(b, []byte(message))
+	if rule != "" {
+		b = append(b, `,"rule":`...)
+		b = appendJSONString(b, []byte(rule))
+	}
+	b = append(b, '}')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
