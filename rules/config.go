@@ -38,6 +38,10 @@ type Rule struct {
 
 	// Delegate ("delegate") sends the request on to the backend.
 	Delegate *Delegate
+
+	// undecodable marks an entry that was not even an object: its error is
+	// reported already, so Compile adds none.
+	undecodable bool
 }
 
 // Match holds the conditions of a rule. All of them must hold (AND); a

@@ -88,13 +88,14 @@ func decodeRule(errs *errorList, loc string, raw any) Rule {
 	var r Rule
 	obj, ok := object(errs, loc, raw, "name", "match", "response", "delegate")
 	if !ok {
+		r.undecodable = true
 		return r
 	}
 	if v, ok := obj["name"]; ok {
-		r.Name = str(errs, field(loc, "name"), v)
-		if r.Name == "" {
+		if name, ok := v.(string); ok && name == "" {
 			errs.add(field(loc, "name"), "must not be empty")
 		}
+		r.Name = str(errs, field(loc, "name"), v)
 	}
 	if v, ok := obj["match"]; ok {
 		r.Match = decodeMatch(errs, field(loc, "match"), v)
@@ -122,6 +123,12 @@ func decodeMatch(errs *errorList, loc string, raw any) *Match {
 	}
 	if v, ok := obj["methods"]; ok {
 		m.Methods = stringList(errs, field(loc, "methods"), v)
+		for i, method := range m.Methods {
+			// An entry of the wrong type is reported already, as "" here.
+			if _, isString := v.([]any)[i].(string); isString && strings.TrimSpace(method) == "" {
+				errs.add(index(field(loc, "methods"), i), "must not be empty")
+			}
+		}
 	}
 	if v, ok := obj["headers"]; ok {
 		m.Headers = stringMap(errs, field(loc, "headers"), v)

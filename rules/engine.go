@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,8 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// joinErrors flattens the configuration errors of both passes into one list.
+// joinErrors flattens the configuration errors of both passes into one
+// list, ordered by location so that the problems of one rule stand together.
 func joinErrors(errs ...error) error {
 	var all errorList
 	for _, err := range errs {
@@ -70,7 +72,39 @@ func joinErrors(errs ...error) error {
 			all = append(all, err)
 		}
 	}
+	sort.SliceStable(all, func(i, j int) bool {
+		return locationLess(locationOf(all[i]), locationOf(all[j]))
+	})
 	return all.err()
+}
+
+func locationOf(err error) string {
+	if ce, ok := err.(*ConfigError); ok {
+		return ce.Location
+	}
+	return ""
+}
+
+// locationLess orders locations by their rule index as a number, so that
+// rules[2] comes before rules[10]; the rest of a location keeps its order.
+func locationLess(a, b string) bool {
+	return ruleIndex(a) < ruleIndex(b)
+}
+
+func ruleIndex(loc string) int {
+	rest, ok := strings.CutPrefix(loc, "rules[")
+	if !ok {
+		return -1
+	}
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return -1
+	}
+	n, err := strconv.Atoi(rest[:end])
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // Compile prepares a decoded Config: globs, templates and static bodies are
@@ -102,6 +136,10 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 			names[name] = i
 		}
 		r := &rule{name: name, answered: "rule " + strconv.Quote(name) + " answered"}
+		e.rules = append(e.rules, r)
+		if rc.undecodable {
+			continue
+		}
 		if rc.Match != nil {
 			r.conditions = compileMatch(&errs, field(loc, "match"), rc.Match)
 		}
@@ -115,7 +153,6 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		default:
 			errs.add(loc, "has no action: give it a response or a delegate")
 		}
-		e.rules = append(e.rules, r)
 	}
 	e.noMatch = compileDelegate(&errs, "", "", &Delegate{}, transport, log)
 	if err := errs.err(); err != nil {
@@ -141,12 +178,8 @@ func compileMatch(errs *errorList, loc string, m *Match) []condition {
 	var conds []condition
 	if len(m.Methods) > 0 {
 		var methods methodCondition
-		for i, method := range m.Methods {
-			if strings.TrimSpace(method) == "" {
-				errs.add(index(field(loc, "methods"), i), "must not be empty")
-				continue
-			}
-			methods = append(methods, strings.ToUpper(method))
+		for _, method := range m.Methods {
+			methods = append(methods, strings.ToUpper(strings.TrimSpace(method)))
 		}
 		conds = append(conds, methods)
 	}

@@ -1,0 +1,258 @@
+package rules
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDelegateCopiesStatusHeadersAndBody(t *testing.T) {
+	var got *http.Request
+	var gotBody string
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Clone(context.Background())
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		h := w.Header()
+		h.Set("X-Backend", "yes")
+		h.Add("X-Multi", "1")
+		h.Add("X-Multi", "2")
+		h.Set("Connection", "X-Private")
+		h.Set("X-Private", "hop")
+		h.Set("Keep-Alive", "timeout=5")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"created":true}`)
+	}))
+	defer backend.Close()
+
+	e := newEngine(t, `{"rules":[{"name":"pass","match":{"methods":["POST"]},"delegate":{
+		"request_headers":{"X-Added":"{{ .Rule }}:{{ .Method }}"},
+		"response_headers":{"X-Answered-By":"{{ .Rule }}"}}}]}`, nil)
+	header := http.Header{
+		"X-Tenant":       {"acme"},
+		"Connection":     {"X-Conn-Private"},
+		"X-Conn-Private": {"secret"},
+		"Te":             {"trailers"},
+		"Upgrade":        {"websocket"},
+	}
+	req := backendRequest(t, "POST", backend.URL+"/orders/7?x=1&y=2", `{"a":1}`, header)
+	callerHeader := req.Header.Clone()
+
+	res, body := serve(e, req)
+	if res.StatusCode != 201 || body != `{"created":true}` {
+		t.Fatalf("got %d %s", res.StatusCode, body)
+	}
+	if res.Header.Get("X-Backend") != "yes" || strings.Join(res.Header.Values("X-Multi"), ",") != "1,2" {
+		t.Errorf("backend headers not copied: %v", res.Header)
+	}
+	if res.Header.Get("X-Answered-By") != "pass" {
+		t.Errorf("response_headers not set: %v", res.Header)
+	}
+	for _, hop := range []string{"Connection", "X-Private", "Keep-Alive"} {
+		if v := res.Header.Values(hop); len(v) > 0 {
+			t.Errorf("hop-by-hop %s crossed back: %v", hop, v)
+		}
+	}
+
+	if got.Method != "POST" || got.URL.Path != "/orders/7" || got.URL.RawQuery != "x=1&y=2" || gotBody != `{"a":1}` {
+		t.Errorf("backend got %s %s?%s %q", got.Method, got.URL.Path, got.URL.RawQuery, gotBody)
+	}
+	if got.Header.Get("X-Tenant") != "acme" || got.Header.Get("X-Added") != "pass:POST" {
+		t.Errorf("backend headers %v", got.Header)
+	}
+	for _, hop := range []string{"X-Conn-Private", "Te", "Upgrade"} {
+		if v := got.Header.Values(hop); len(v) > 0 {
+			t.Errorf("hop-by-hop %s reached the backend: %v", hop, v)
+		}
+	}
+	if !equalHeaders(req.Header, callerHeader) {
+		t.Errorf("the caller's header map changed:\n got %v\nwant %v", req.Header, callerHeader)
+	}
+}
+
+func equalHeaders(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if strings.Join(v, "\x00") != strings.Join(b[k], "\x00") {
+			return false
+		}
+	}
+	return true
+}
+
+func TestDelegatedBodyArrivesIntactAfterABodyRuleReadIt(t *testing.T) {
+	backend := echoBackend(t)
+	e := newEngine(t, `{"max_body_bytes": 64, "rules":[{"match":{"body":{"kind":"special"}},"response":{"status":418}}]}`, nil)
+	bodies := []string{
+		`{"kind":"ordinary","n":[1,2,3]}`,
+		`not json at all`,
+		`{"kind":"` + strings.Repeat("long", 100) + `"}`, // over max_body_bytes
+		"",
+	}
+	for _, b := range bodies {
+		res, out := serve(e, backendRequest(t, "PUT", backend.URL+"/x", b, nil))
+		if res.StatusCode != 200 {
+			t.Fatalf("body %.20q: status %d %s", b, res.StatusCode, out)
+		}
+		got := decodeEcho(t, out)
+		if got.Body != b || got.Length != int64(len(b)) {
+			t.Errorf("body %.20q: the backend got %.20q with length %d", b, got.Body, got.Length)
+		}
+	}
+}
+
+// failingReader yields some bytes, then an error, as a client that goes away
+// mid-upload does.
+type failingReader struct{ data string }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.data == "" {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+func TestABodyThatFailsHalfWayIsNotDeliveredShortened(t *testing.T) {
+	var reached int
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err == nil {
+			reached++
+		}
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[{"match":{"body":{"a":"*"}},"response":{"status":418}}]}`, nil)
+	req, _ := http.NewRequest("POST", backend.URL+"/x", &failingReader{data: `{"a":"b"`})
+	res, body := serve(e, req)
+	if res.StatusCode != 502 || reached != 0 {
+		t.Errorf("status %d (%s); complete bodies at the backend: %d", res.StatusCode, body, reached)
+	}
+}
+
+func TestRedirectsArePassedBackNotFollowed(t *testing.T) {
+	followed := false
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/target" {
+			followed = true
+		}
+		http.Redirect(w, r, "/target", http.StatusFound)
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[]}`, nil)
+	res, _ := serve(e, backendRequest(t, "GET", backend.URL+"/start", "", nil))
+	if res.StatusCode != 302 || res.Header.Get("Location") != "/target" || followed {
+		t.Errorf("status %d location %q followed %v", res.StatusCode, res.Header.Get("Location"), followed)
+	}
+}
+
+func TestUnreachableBackendAnswers502(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+
+	log := &testLogger{}
+	e := newEngine(t, `{"rules":[{"name":"down","match":{"path":"/named"},"delegate":{}}]}`, log)
+	res, body := serve(e, backendRequest(t, "GET", "http://"+addr+"/named", "", nil))
+	if res.StatusCode != 502 || body != `{"error":"backend unreachable","rule":"down"}` {
+		t.Errorf("named rule: %d %s", res.StatusCode, body)
+	}
+	log.contains(t, "WARNING", `rule "down": could not delegate GET /named - backend unreachable`)
+
+	res, body = serve(e, backendRequest(t, "GET", "http://"+addr+"/other", "", nil))
+	if res.StatusCode != 502 || body != `{"error":"backend unreachable"}` {
+		t.Errorf("no rule matched: %d %s", res.StatusCode, body)
+	}
+	log.contains(t, "WARNING", "no rule matched: could not delegate GET /other")
+}
+
+func TestCancellationReachesTheBackend(t *testing.T) {
+	arrived, gone := make(chan struct{}), make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		select {
+		case <-r.Context().Done():
+			close(gone)
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[]}`, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req := backendRequest(t, "GET", backend.URL+"/slow", "", nil).WithContext(ctx)
+	done := make(chan *http.Response)
+	go func() {
+		res, _ := serve(e, req)
+		done <- res
+	}()
+	<-arrived
+	cancel()
+	select {
+	case res := <-done:
+		if res.StatusCode != 502 {
+			t.Errorf("a cancelled request answered %d", res.StatusCode)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the engine kept waiting after the request was cancelled")
+	}
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the backend never saw the cancellation")
+	}
+}
+
+func TestDeadlineAnswers504(t *testing.T) {
+	release := make(chan struct{})
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer backend.Close()
+	defer close(release)
+	e := newEngine(t, `{"rules":[{"name":"slow","delegate":{}}]}`, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, body := serve(e, backendRequest(t, "GET", backend.URL+"/", "", nil).WithContext(ctx))
+	if res.StatusCode != 504 || body != `{"error":"backend timeout","rule":"slow"}` {
+		t.Errorf("got %d %s", res.StatusCode, body)
+	}
+	if time.Since(start) > 3*time.Second {
+		t.Errorf("the engine waited %v past a 50ms deadline", time.Since(start))
+	}
+}
+
+func TestDelegationKeepsConnectionsAlive(t *testing.T) {
+	var conns int
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	backend.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns++
+		}
+	}
+	backend.Start()
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[]}`, nil)
+	for range 20 {
+		serve(e, backendRequest(t, "GET", backend.URL+"/", "", nil))
+	}
+	if conns != 1 {
+		t.Errorf("20 sequential delegations opened %d connections, want 1", conns)
+	}
+}
