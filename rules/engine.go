@@ -224,20 +224,28 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	x.reset(req, e.maxBody)
 	defer e.release(x)
 
-	for _, r := range e.rules {
-		if r.matches(x) {
-			x.rule = r.name
-			if e.log.debug {
-				e.log.Debug(r.answered, x.requestLine())
-			}
-			r.action.serve(w, x)
-			return
+	if r := e.find(x); r != nil {
+		x.rule = r.name
+		if e.log.debug {
+			e.log.Debug(r.answered, x.requestLine())
 		}
+		r.action.serve(w, x)
+		return
 	}
 	if e.log.debug {
 		e.log.Debug("no rule matched, delegated", x.requestLine())
 	}
 	e.noMatch.serve(w, x)
+}
+
+// find returns the first rule whose conditions hold, or nil.
+func (e *Engine) find(x *exchange) *rule {
+	for _, r := range e.rules {
+		if r.matches(x) {
+			return r
+		}
+	}
+	return nil
 }
 
 func (e *Engine) release(x *exchange) {
