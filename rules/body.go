@@ -64,6 +64,12 @@ func (b *requestBody) load() {
 	b.isJSON = b.done && len(buf) > 0 && gjson.ValidBytes(buf)
 }
 
+// evaluable reports whether the body can be evaluated, reading it if needed.
+func (b *requestBody) evaluable() bool {
+	_, ok := b.JSON()
+	return ok
+}
+
 // get evaluates a gjson path on the body; ok is false when the body cannot
 // be evaluated.
 func (b *requestBody) get(path string) (gjson.Result, bool) {

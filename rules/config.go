@@ -22,6 +22,11 @@ type Config struct {
 	// answers. When none matches, the request is delegated to the backend.
 	// An empty list is valid: everything is delegated.
 	Rules []Rule
+
+	// DebugHeader ("debug_header") adds X-Krakend-Rule to every answer: the
+	// name of the rule that answered, or "delegated" when none matched.
+	// Default false.
+	DebugHeader bool
 }
 
 // Rule is one entry of "rules": a match and exactly one action.
@@ -36,8 +41,30 @@ type Rule struct {
 	// Response ("response") answers the request from the gateway.
 	Response *Response
 
+	// Responses ("responses") answers with one of several responses,
+	// chosen by Mode. A rule has response, responses or delegate.
+	Responses []Response
+
+	// Mode ("mode") chooses among Responses: "sequence" (the default: in
+	// order, cycling), "random", or "stick" (in order, then the last one
+	// forever). Counted per plugin instance.
+	Mode string
+
 	// Delegate ("delegate") sends the request on to the backend.
 	Delegate *Delegate
+
+	// Delay ("delay") waits before the action: a duration ("250ms") or a
+	// uniform range ("100ms-400ms"). A cancelled request stops waiting.
+	Delay string
+
+	// Probability ("probability"), from 0 to 1, makes the rule apply to that
+	// share of the requests it matches; the others go on to the next rule.
+	// Nil means always.
+	Probability *float64
+
+	// Active ("active") limits the rule to a time window; outside it the
+	// rule is skipped.
+	Active *Active
 
 	// undecodable marks an entry that was not even an object: its error is
 	// reported already, so Compile adds none.
@@ -47,9 +74,13 @@ type Rule struct {
 // Match holds the conditions of a rule. All of them must hold (AND); a
 // condition that is not set always holds.
 //
-// Patterns are gobwas/glob globs. A pattern that starts with "!" is
-// negated: it holds when no value matches the rest, so "!*" means "absent"
-// and "*" means "present". Write a literal leading "!" as "\!".
+// Patterns are gobwas/glob globs, or RE2 regular expressions when they
+// start with "~" (unanchored, like Go's MatchString: "~^[0-9]+$"). A
+// pattern that starts with "!" is negated ("!~" for a regexp): it holds
+// when no value matches the rest, so "!*" means "absent" and "*" means
+// "present". Write a literal leading "!" or "~" as "\!" or "\~". In Path,
+// the named groups of a regexp that is not negated become .Params in
+// templates.
 type Match struct {
 	// Path ("path") is a glob on the path of the backend request (the backend
 	// url_pattern after KrakenD's parameter substitution). "/" separates
@@ -76,8 +107,38 @@ type Match struct {
 	// Body ("body") maps a gjson path on the JSON request body to a glob. An
 	// array result matches when any element matches; a missing path has no
 	// value. A body that is empty, not JSON or longer than MaxBodyBytes
-	// makes the condition fail, negated ones included.
+	// makes the whole rule fail, negated conditions and any/not included.
 	Body map[string]string
+
+	// BodyJSON ("body_json") holds when the JSON request body contains at
+	// least these fields with these values, recursively. Arrays must have
+	// the same length, their elements matching in order unless
+	// IgnoreArrayOrder is set.
+	BodyJSON any
+
+	// HasBodyJSON tells whether "body_json" was set (it may be null).
+	HasBodyJSON bool
+
+	// IgnoreArrayOrder ("ignore_array_order") lets body_json arrays match in
+	// any order.
+	IgnoreArrayOrder bool
+
+	// Cookies ("cookies") maps a cookie name to a pattern on its value(s).
+	Cookies map[string]string
+
+	// Host ("host") is a pattern on the host the client asked for: the first
+	// X-Forwarded-Host without its port, or else the request URL's host.
+	Host string
+
+	// RemoteIP ("remote_ip") is a list of CIDR ranges or addresses; it holds
+	// when the first address of X-Forwarded-For is in one of them.
+	RemoteIP []string
+
+	// Any ("any") holds when at least one of its matches holds.
+	Any []Match
+
+	// Not ("not") holds when its match does not.
+	Not *Match
 }
 
 // Response answers a request from the gateway.
@@ -103,6 +164,30 @@ type Response struct {
 
 	// HasBodyTemplate tells whether "body_template" was set.
 	HasBodyTemplate bool
+
+	// BodyFile ("body_file") is a file read once at load, absolute or
+	// relative to the gateway's working directory, served byte for byte;
+	// a name ending in ".tmpl" is rendered like body_template. At most one
+	// of body, body_template and body_file.
+	BodyFile string
+}
+
+// Active is a rule's time window: every part that is set must hold.
+type Active struct {
+	// From and Until ("from", "until") are RFC 3339 times; the rule applies
+	// from From (inclusive) until Until (exclusive).
+	From, Until string
+
+	// Days ("days") are the weekdays ("mon" ... "sun") of a weekly window;
+	// empty means every day when Between is set.
+	Days []string
+
+	// Between ("between") is a daily window "HH:MM-HH:MM", start-inclusive,
+	// end-exclusive; it may run past midnight and accepts "24:00" as an end.
+	Between string
+
+	// TZ ("tz") is the IANA zone of Days and Between; default UTC.
+	TZ string
 }
 
 // Delegate sends the request to the backend and copies its answer back.

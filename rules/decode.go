@@ -35,6 +35,52 @@ func (l *errorList) add(loc, format string, args ...any) {
 
 func (l errorList) err() error { return errors.Join(l...) }
 
+// joinErrors flattens the configuration errors of both passes into one
+// list, ordered by location so that the problems of one rule stand together.
+func joinErrors(errs ...error) error {
+	var all errorList
+	for _, err := range errs {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = append(all, j.Unwrap()...)
+		} else if err != nil {
+			all = append(all, err)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		return locationLess(locationOf(all[i]), locationOf(all[j]))
+	})
+	return all.err()
+}
+
+func locationOf(err error) string {
+	if ce, ok := err.(*ConfigError); ok {
+		return ce.Location
+	}
+	return ""
+}
+
+// locationLess orders locations by their rule index as a number, so that
+// rules[2] comes before rules[10]; the rest of a location keeps its order.
+func locationLess(a, b string) bool {
+	return ruleIndex(a) < ruleIndex(b)
+}
+
+func ruleIndex(loc string) int {
+	rest, ok := strings.CutPrefix(loc, "rules[")
+	if !ok {
+		return -1
+	}
+	end := strings.IndexByte(rest, ']')
+	if end < 0 {
+		return -1
+	}
+	n, err := strconv.Atoi(rest[:end])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // Locations compose like the JSON they point into.
 func field(loc, name string) string {
 	if loc == "" {
@@ -59,9 +105,12 @@ func Decode(raw any) (*Config, error) {
 
 func decodeConfig(errs *errorList, raw any) *Config {
 	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes}
-	obj, ok := object(errs, "", raw, "max_body_bytes", "rules")
+	obj, ok := object(errs, "", raw, "max_body_bytes", "rules", "debug_header")
 	if !ok {
 		return cfg
+	}
+	if v, ok := obj["debug_header"]; ok {
+		cfg.DebugHeader = boolean(errs, "debug_header", v)
 	}
 	if v, ok := obj["max_body_bytes"]; ok {
 		if n, ok := integer(errs, "max_body_bytes", v); ok {
@@ -86,10 +135,42 @@ func decodeConfig(errs *errorList, raw any) *Config {
 
 func decodeRule(errs *errorList, loc string, raw any) Rule {
 	var r Rule
-	obj, ok := object(errs, loc, raw, "name", "match", "response", "delegate")
+	obj, ok := object(errs, loc, raw, "name", "match", "response", "responses", "mode", "delegate", "delay", "probability", "active")
 	if !ok {
 		r.undecodable = true
 		return r
+	}
+	if v, ok := obj["responses"]; ok {
+		list, ok := v.([]any)
+		if !ok {
+			errs.add(field(loc, "responses"), "must be a list of responses, got %s", typeName(v))
+		} else if len(list) == 0 {
+			errs.add(field(loc, "responses"), "must not be empty")
+		}
+		for i, el := range list {
+			r.Responses = append(r.Responses, *decodeResponse(errs, index(field(loc, "responses"), i), el))
+		}
+		if r.Responses == nil {
+			r.Responses = []Response{} // present, though broken: no "no action" error on top
+		}
+	}
+	if v, ok := obj["mode"]; ok {
+		r.Mode = str(errs, field(loc, "mode"), v)
+	}
+	if v, ok := obj["delay"]; ok {
+		r.Delay = str(errs, field(loc, "delay"), v)
+	}
+	if v, ok := obj["probability"]; ok {
+		if p, ok := v.(float64); !ok {
+			errs.add(field(loc, "probability"), "must be a number from 0 to 1, got %s", typeName(v))
+		} else if p < 0 || p > 1 {
+			errs.add(field(loc, "probability"), "must be a number from 0 to 1, got %v", p)
+		} else {
+			r.Probability = &p
+		}
+	}
+	if v, ok := obj["active"]; ok {
+		r.Active = decodeActive(errs, field(loc, "active"), v)
 	}
 	if v, ok := obj["name"]; ok {
 		if name, ok := v.(string); ok && name == "" {
@@ -111,9 +192,48 @@ func decodeRule(errs *errorList, loc string, raw any) Rule {
 
 func decodeMatch(errs *errorList, loc string, raw any) *Match {
 	m := &Match{}
-	obj, ok := object(errs, loc, raw, "path", "methods", "headers", "query", "body")
+	obj, ok := object(errs, loc, raw, "path", "methods", "headers", "query", "body",
+		"body_json", "ignore_array_order", "cookies", "host", "remote_ip", "any", "not")
 	if !ok {
 		return m
+	}
+	if v, ok := obj["body_json"]; ok {
+		m.BodyJSON, m.HasBodyJSON = v, true
+	}
+	if v, ok := obj["ignore_array_order"]; ok {
+		m.IgnoreArrayOrder = boolean(errs, field(loc, "ignore_array_order"), v)
+		if !m.HasBodyJSON {
+			errs.add(field(loc, "ignore_array_order"), "goes with body_json in the same match")
+		}
+	}
+	if v, ok := obj["cookies"]; ok {
+		m.Cookies = stringMap(errs, field(loc, "cookies"), v)
+	}
+	if v, ok := obj["host"]; ok {
+		m.Host = str(errs, field(loc, "host"), v)
+		if m.Host == "" {
+			errs.add(field(loc, "host"), "must not be empty (leave it out to match any host)")
+		}
+	}
+	if v, ok := obj["remote_ip"]; ok {
+		m.RemoteIP = stringList(errs, field(loc, "remote_ip"), v)
+		if len(m.RemoteIP) == 0 {
+			errs.add(field(loc, "remote_ip"), "must list at least one address or CIDR range")
+		}
+	}
+	if v, ok := obj["any"]; ok {
+		list, ok := v.([]any)
+		if !ok {
+			errs.add(field(loc, "any"), "must be a list of matches, got %s", typeName(v))
+		} else if len(list) == 0 {
+			errs.add(field(loc, "any"), "must list at least one match")
+		}
+		for i, el := range list {
+			m.Any = append(m.Any, *decodeMatch(errs, index(field(loc, "any"), i), el))
+		}
+	}
+	if v, ok := obj["not"]; ok {
+		m.Not = decodeMatch(errs, field(loc, "not"), v)
 	}
 	if v, ok := obj["path"]; ok {
 		m.Path = str(errs, field(loc, "path"), v)
@@ -144,9 +264,15 @@ func decodeMatch(errs *errorList, loc string, raw any) *Match {
 
 func decodeResponse(errs *errorList, loc string, raw any) *Response {
 	resp := &Response{Status: 200}
-	obj, ok := object(errs, loc, raw, "status", "headers", "body", "body_template")
+	obj, ok := object(errs, loc, raw, "status", "headers", "body", "body_template", "body_file")
 	if !ok {
 		return resp
+	}
+	if v, ok := obj["body_file"]; ok {
+		resp.BodyFile = str(errs, field(loc, "body_file"), v)
+		if _, isString := v.(string); isString && resp.BodyFile == "" {
+			errs.add(field(loc, "body_file"), "must not be empty")
+		}
 	}
 	if v, ok := obj["status"]; ok {
 		if n, ok := integer(errs, field(loc, "status"), v); ok {
@@ -166,8 +292,8 @@ func decodeResponse(errs *errorList, loc string, raw any) *Response {
 	if v, ok := obj["body_template"]; ok {
 		resp.BodyTemplate, resp.HasBodyTemplate = str(errs, field(loc, "body_template"), v), true
 	}
-	if resp.HasBody && resp.HasBodyTemplate {
-		errs.add(loc, "has both body and body_template: choose one")
+	if bodies := countTrue(resp.HasBody, resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
+		errs.add(loc, "has more than one of body, body_template and body_file: choose one")
 	}
 	return resp
 }
@@ -185,6 +311,40 @@ func decodeDelegate(errs *errorList, loc string, raw any) *Delegate {
 		d.ResponseHeaders = stringMap(errs, field(loc, "response_headers"), v)
 	}
 	return d
+}
+
+func decodeActive(errs *errorList, loc string, raw any) *Active {
+	a := &Active{}
+	obj, ok := object(errs, loc, raw, "from", "until", "days", "between", "tz")
+	if !ok {
+		return a
+	}
+	if v, ok := obj["from"]; ok {
+		a.From = str(errs, field(loc, "from"), v)
+	}
+	if v, ok := obj["until"]; ok {
+		a.Until = str(errs, field(loc, "until"), v)
+	}
+	if v, ok := obj["days"]; ok {
+		a.Days = stringList(errs, field(loc, "days"), v)
+	}
+	if v, ok := obj["between"]; ok {
+		a.Between = str(errs, field(loc, "between"), v)
+	}
+	if v, ok := obj["tz"]; ok {
+		a.TZ = str(errs, field(loc, "tz"), v)
+	}
+	return a
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // object checks that raw is a JSON object with only the known fields.
@@ -206,9 +366,55 @@ func object(errs *errorList, loc string, raw any, known ...string) (map[string]a
 	}
 	sort.Strings(unknown) // the map's order is random; the report is not
 	for _, k := range unknown {
-		errs.add(field(loc, k), "unknown field (known fields: %s)", strings.Join(known, ", "))
+		hint := ""
+		if guess := closest(k, known); guess != "" {
+			hint = fmt.Sprintf(", did you mean %q?", guess)
+		}
+		errs.add(field(loc, k), "unknown field%s (known fields: %s)", hint, strings.Join(known, ", "))
 	}
 	return obj, true
+}
+
+// closest returns the known name a typo most likely meant: one edit away
+// (two for longer names), a swap of neighbours counting as one edit.
+func closest(s string, known []string) string {
+	limit := 1
+	if len(s) > 5 {
+		limit = 2
+	}
+	best, bestDist := "", limit+1
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(s), k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and swaps of neighbours.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func contains(list []string, s string) bool {
@@ -226,6 +432,14 @@ func str(errs *errorList, loc string, raw any) string {
 		errs.add(loc, "must be a string, got %s", typeName(raw))
 	}
 	return s
+}
+
+func boolean(errs *errorList, loc string, raw any) bool {
+	b, ok := raw.(bool)
+	if !ok {
+		errs.add(loc, "must be true or false, got %s", typeName(raw))
+	}
+	return b
 }
 
 func integer(errs *errorList, loc string, raw any) (int64, bool) {

@@ -37,7 +37,6 @@ func NewTransport() *http.Transport {
 // delegate sends the request on to the backend it was meant for and copies
 // the answer back: status, headers (less hop-by-hop ones) and body.
 type delegate struct {
-	rule            string // "" when no rule matched
 	transport       http.RoundTripper
 	requestHeaders  []headerText
 	responseHeaders []headerText
@@ -45,8 +44,8 @@ type delegate struct {
 	log             *logger
 }
 
-func compileDelegate(errs *errorList, loc, rule string, cfg *Delegate, transport http.RoundTripper, log *logger) *delegate {
-	d := &delegate{rule: rule, transport: transport, templates: newTemplateSet(), log: log}
+func compileDelegate(errs *errorList, loc string, cfg *Delegate, transport http.RoundTripper, log *logger) *delegate {
+	d := &delegate{transport: transport, templates: newTemplateSet(), log: log}
 	compile := func(where string, m map[string]string) []headerText {
 		var out []headerText
 		for _, name := range sortedKeys(m) {
@@ -163,7 +162,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	defer copyBuffers.Put(buf)
 	if _, err := io.CopyBuffer(w, resp.Body, *buf); err != nil {
 		// The status is already written; the log is all that can tell.
-		d.log.Warning(d.who(), "could not copy the backend's answer to", x.requestLine(), "-", err)
+		d.log.Warning(who(x), "could not copy the backend's answer to", x.requestLine(), "-", err)
 	}
 }
 
@@ -181,21 +180,19 @@ func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(x.req.Context().Err(), context.DeadlineExceeded) {
 		status, message = http.StatusGatewayTimeout, "backend timeout"
 	}
-	d.log.Warning(d.who(), "could not delegate", x.requestLine(), "-", message+":", err)
-	// Headers a template may have set for the answer are not for an error.
-	clear(w.Header())
-	writeError(w, status, message, d.rule)
+	d.log.Warning(who(x), "could not delegate", x.requestLine(), "-", message+":", err)
+	x.fail(w, status, message)
 }
 
 func (d *delegate) failTemplate(w http.ResponseWriter, x *exchange, err error) {
-	d.log.Error(d.who(), "could not render a header for", x.requestLine(), "-", err)
-	clear(w.Header())
-	writeError(w, http.StatusInternalServerError, "delegate header template failed", d.rule)
+	d.log.Error(who(x), "could not render a header for", x.requestLine(), "-", err)
+	x.fail(w, http.StatusInternalServerError, "delegate header template failed")
 }
 
-func (d *delegate) who() string {
-	if d.rule == "" {
+// who starts a log line about a request: which rule had it.
+func who(x *exchange) string {
+	if x.rule == nil {
 		return "no rule matched:"
 	}
-	return "rule " + strconv.Quote(d.rule) + ":"
+	return "rule " + strconv.Quote(x.rule.name) + ":"
 }

@@ -3,32 +3,48 @@ package rules
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"sort"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
-// Engine answers the backend requests of one backend: the first rule whose
-// conditions hold runs its action; when none does, the request is delegated.
-// It is an http.Handler, the form a KrakenD client plugin hands the gateway.
+// Engine answers the backend requests of one backend: the first rule that
+// applies runs its action; when none does, the request is delegated. It is
+// an http.Handler, the form a KrakenD client plugin hands the gateway.
 type Engine struct {
-	rules     []*rule
-	noMatch   *delegate // what happens when no rule matches
-	maxBody   int64
-	transport *http.Transport // owned by the engine, closed with its context
-	log       *logger
-	exchanges sync.Pool
+	rules       []*rule
+	noMatch     *delegate // what happens when no rule matches
+	maxBody     int64
+	debugHeader bool
+	transport   *http.Transport // owned by the engine, closed with its context
+	log         *logger
+	exchanges   sync.Pool
 }
+
+// DebugHeader is the header debug_header adds to every answer.
+const DebugHeader = "X-Krakend-Rule"
+
+// delegatedValue is DebugHeader's value when no rule matched.
+var delegatedValue = []string{"delegated"}
 
 // rule is a compiled Rule.
 type rule struct {
-	name       string
-	conditions []condition // cheapest first
-	action     action
-	answered   string // the debug log line's text, prepared once
+	name        string
+	conditions  []condition // cheapest first
+	needsBody   bool        // some condition reads the body: an unreadable one fails the rule
+	pathParams  *regexp.Regexp
+	active      *activeWindow
+	probability float64 // 1 means always
+	delay       *delay
+	action      action
+
+	answered    atomic.Uint64 // requests this rule answered: counter, sequences
+	logAnswered string        // the debug log line's text, prepared once
+	debugValue  []string      // DebugHeader's value, prepared once
 }
 
 // action is what a matching rule does with the request.
@@ -61,57 +77,12 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// joinErrors flattens the configuration errors of both passes into one
-// list, ordered by location so that the problems of one rule stand together.
-func joinErrors(errs ...error) error {
-	var all errorList
-	for _, err := range errs {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			all = append(all, j.Unwrap()...)
-		} else if err != nil {
-			all = append(all, err)
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool {
-		return locationLess(locationOf(all[i]), locationOf(all[j]))
-	})
-	return all.err()
-}
-
-func locationOf(err error) string {
-	if ce, ok := err.(*ConfigError); ok {
-		return ce.Location
-	}
-	return ""
-}
-
-// locationLess orders locations by their rule index as a number, so that
-// rules[2] comes before rules[10]; the rest of a location keeps its order.
-func locationLess(a, b string) bool {
-	return ruleIndex(a) < ruleIndex(b)
-}
-
-func ruleIndex(loc string) int {
-	rest, ok := strings.CutPrefix(loc, "rules[")
-	if !ok {
-		return -1
-	}
-	end := strings.IndexByte(rest, ']')
-	if end < 0 {
-		return -1
-	}
-	n, err := strconv.Atoi(rest[:end])
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
-// Compile prepares a decoded Config: globs, templates and static bodies are
-// compiled here, once. Every problem is reported, each with its location.
+// Compile prepares a decoded Config: globs, templates, static bodies and
+// files are compiled or read here, once. Every problem is reported, each
+// with its location.
 func Compile(cfg *Config, opts Options) (*Engine, error) {
 	log := newLogger(opts.Logger)
-	e := &Engine{maxBody: cfg.MaxBodyBytes, log: log}
+	e := &Engine{maxBody: cfg.MaxBodyBytes, debugHeader: cfg.DebugHeader, log: log}
 	transport := opts.Transport
 	if transport == nil {
 		e.transport = NewTransport()
@@ -124,7 +95,8 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 
 	var errs errorList
 	names := map[string]int{}
-	for i, rc := range cfg.Rules {
+	for i := range cfg.Rules {
+		rc := &cfg.Rules[i]
 		loc := index("rules", i)
 		name := rc.Name
 		if name == "" {
@@ -135,26 +107,18 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		} else {
 			names[name] = i
 		}
-		r := &rule{name: name, answered: "rule " + strconv.Quote(name) + " answered"}
+		r := &rule{
+			name:        name,
+			probability: 1,
+			logAnswered: "rule " + strconv.Quote(name) + " answered",
+			debugValue:  []string{name},
+		}
 		e.rules = append(e.rules, r)
-		if rc.undecodable {
-			continue
-		}
-		if rc.Match != nil {
-			r.conditions = compileMatch(&errs, field(loc, "match"), rc.Match)
-		}
-		switch {
-		case rc.Response != nil && rc.Delegate != nil:
-			errs.add(loc, "has both response and delegate: a rule has exactly one action")
-		case rc.Response != nil:
-			r.action = compileResponse(&errs, field(loc, "response"), name, rc.Response, log)
-		case rc.Delegate != nil:
-			r.action = compileDelegate(&errs, field(loc, "delegate"), name, rc.Delegate, transport, log)
-		default:
-			errs.add(loc, "has no action: give it a response or a delegate")
+		if !rc.undecodable {
+			compileRule(&errs, loc, r, rc, transport, log)
 		}
 	}
-	e.noMatch = compileDelegate(&errs, "", "", &Delegate{}, transport, log)
+	e.noMatch = compileDelegate(&errs, "", &Delegate{}, transport, log)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
@@ -171,79 +135,99 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// compileMatch turns a Match into conditions, cheapest first, so that a rule
-// that cannot match is usually rejected without reading headers, the query
-// or the body.
-func compileMatch(errs *errorList, loc string, m *Match) []condition {
-	var conds []condition
-	if len(m.Methods) > 0 {
-		var methods methodCondition
-		for _, method := range m.Methods {
-			methods = append(methods, strings.ToUpper(strings.TrimSpace(method)))
+func compileRule(errs *errorList, loc string, r *rule, rc *Rule, transport http.RoundTripper, log *logger) {
+	if rc.Match != nil {
+		r.conditions, r.needsBody = compileMatch(errs, field(loc, "match"), rc.Match)
+		for _, c := range r.conditions {
+			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
+				r.pathParams = pc.re
+			}
 		}
-		conds = append(conds, methods)
 	}
-	if m.Path != "" {
-		p, err := compilePattern(pathGlobs, m.Path)
+	if rc.Active != nil {
+		r.active = compileActive(errs, field(loc, "active"), rc.Active)
+	}
+	if rc.Probability != nil {
+		r.probability = *rc.Probability
+	}
+	if rc.Delay != "" {
+		d, err := compileDelay(rc.Delay)
 		if err != nil {
-			errs.add(field(loc, "path"), "%v", err)
+			errs.add(field(loc, "delay"), "%v", err)
 		}
-		conds = append(conds, pathCondition{p})
+		r.delay = &d
 	}
-	for _, name := range sortedKeys(m.Headers) {
-		p, err := compilePattern(valueGlobs, m.Headers[name])
-		if err != nil {
-			errs.add(key(field(loc, "headers"), name), "%v", err)
-		}
-		conds = append(conds, headerCondition{name: canonicalHeader(name), pattern: p})
+	if rc.Mode != "" && rc.Responses == nil {
+		errs.add(field(loc, "mode"), "goes with responses")
 	}
-	for _, name := range sortedKeys(m.Query) {
-		p, err := compilePattern(valueGlobs, m.Query[name])
-		if err != nil {
-			errs.add(key(field(loc, "query"), name), "%v", err)
+
+	switch countTrue(rc.Response != nil, rc.Responses != nil, rc.Delegate != nil) {
+	case 0:
+		errs.add(loc, "has no action: give it a response, responses or a delegate")
+	case 1:
+		switch {
+		case rc.Response != nil:
+			r.action = compileResponse(errs, field(loc, "response"), rc.Response, log)
+		case rc.Responses != nil:
+			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, log)
+		default:
+			r.action = compileDelegate(errs, field(loc, "delegate"), rc.Delegate, transport, log)
 		}
-		conds = append(conds, queryCondition{name: name, pattern: p})
+	default:
+		errs.add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
 	}
-	for _, path := range sortedKeys(m.Body) {
-		p, err := compilePattern(valueGlobs, m.Body[path])
-		if err != nil {
-			errs.add(key(field(loc, "body"), path), "%v", err)
-		}
-		if path == "" {
-			errs.add(key(field(loc, "body"), path), "a body condition needs a gjson path")
-		}
-		conds = append(conds, bodyCondition{path: path, pattern: p})
-	}
-	return conds
 }
 
-// ServeHTTP finds the first rule whose conditions hold and runs its action;
-// when none holds, the request is delegated.
+// ServeHTTP finds the first rule that applies and runs its action; when
+// none does, the request is delegated.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	x := e.exchanges.Get().(*exchange)
 	x.reset(req, e.maxBody)
 	defer e.release(x)
 
-	if r := e.find(x); r != nil {
-		x.rule = r.name
-		if e.log.debug {
-			e.log.Debug(r.answered, x.requestLine())
+	r := e.find(x)
+	if r == nil {
+		if e.debugHeader {
+			x.debugValue = delegatedValue
+			w.Header()[DebugHeader] = delegatedValue
 		}
-		r.action.serve(w, x)
+		if e.log.debug {
+			e.log.Debug("no rule matched, delegated", x.requestLine())
+		}
+		e.noMatch.serve(w, x)
 		return
 	}
-	if e.log.debug {
-		e.log.Debug("no rule matched, delegated", x.requestLine())
+
+	x.rule = r
+	x.count = r.answered.Add(1)
+	if e.debugHeader {
+		x.debugValue = r.debugValue
+		w.Header()[DebugHeader] = r.debugValue
 	}
-	e.noMatch.serve(w, x)
+	if e.log.debug {
+		e.log.Debug(r.logAnswered, x.requestLine())
+	}
+	if r.delay != nil && !r.delay.wait(req.Context()) {
+		x.fail(w, http.StatusGatewayTimeout, "request ended during the rule's delay")
+		return
+	}
+	r.action.serve(w, x)
 }
 
-// find returns the first rule whose conditions hold, or nil.
+// find returns the first rule that applies to the request, or nil: it is
+// active now, its conditions hold, and it wins its probability draw.
 func (e *Engine) find(x *exchange) *rule {
 	for _, r := range e.rules {
-		if r.matches(x) {
-			return r
+		if r.active != nil && !r.active.contains(x.now()) {
+			continue
 		}
+		if !r.matches(x) {
+			continue
+		}
+		if r.probability < 1 && rand.Float64() >= r.probability {
+			continue
+		}
+		return r
 	}
 	return nil
 }
@@ -253,63 +237,12 @@ func (e *Engine) release(x *exchange) {
 	e.exchanges.Put(x)
 }
 
+// matches reports whether the rule's conditions hold. A rule that looks at
+// the body anywhere, even inside any or not, fails on a body that cannot be
+// evaluated, so that an unreadable body can never select a rule.
 func (r *rule) matches(x *exchange) bool {
-	for _, c := range r.conditions {
-		if !c.holds(x) {
-			return false
-		}
-	}
-	return true
+	return allHold(r.conditions, x) && (!r.needsBody || x.body.evaluable())
 }
-
-// exchange is the state of one request while the engine handles it: what
-// has been read or parsed once is kept for every later rule.
-type exchange struct {
-	req         *http.Request
-	body        requestBody
-	queryValues url.Values
-	queryParsed bool
-	data        *templateData
-	rule        string
-}
-
-func (x *exchange) reset(req *http.Request, maxBody int64) {
-	*x = exchange{req: req}
-	if req != nil {
-		x.body.reset(req.Body, req.ContentLength, maxBody)
-	}
-}
-
-func (x *exchange) query() url.Values {
-	if !x.queryParsed {
-		x.queryParsed = true
-		x.queryValues, _ = url.ParseQuery(x.req.URL.RawQuery) // malformed pairs are skipped
-	}
-	return x.queryValues
-}
-
-func (x *exchange) templateData() *templateData {
-	if x.data == nil {
-		x.data = &templateData{
-			Method:   x.req.Method,
-			Path:     x.req.URL.Path,
-			Segments: segments(x.req.URL.Path),
-			Query:    x.query(),
-			Header:   readOnlyHeader(x.req.Header),
-			Host:     x.req.URL.Host,
-			Rule:     x.rule,
-		}
-	}
-	return x.data
-}
-
-// requestLine prints as "METHOD /path" in logs; it is built only when a log
-// line is actually written.
-func (x *exchange) requestLine() requestLine { return requestLine{x.req} }
-
-type requestLine struct{ req *http.Request }
-
-func (l requestLine) String() string { return l.req.Method + " " + l.req.URL.Path }
 
 // InvalidConfig is the handler of a backend whose configuration is invalid:
 // it fails closed, answering every request 500 without contacting the

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/gobwas/glob"
@@ -17,18 +18,29 @@ var (
 	valueGlobs = glob.Compiler{}
 )
 
-// pattern is a compiled glob, possibly negated by a leading "!".
+// pattern is a compiled glob or regular expression, possibly negated.
 type pattern struct {
 	glob   *glob.Pattern
+	re     *regexp.Regexp // set instead of glob for "~" patterns
 	negate bool
 	src    string
 }
 
+// compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp". The
+// escapes "\!" and "\~" are glob escapes, so they need no special case.
 func compilePattern(c glob.Compiler, src string) (pattern, error) {
 	p := pattern{src: src}
 	text := src
 	if strings.HasPrefix(text, "!") {
 		p.negate, text = true, text[1:]
+	}
+	if strings.HasPrefix(text, "~") {
+		re, err := regexp.Compile(text[1:])
+		if err != nil {
+			return p, fmt.Errorf("bad regexp %q: %s", src, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		p.re = re
+		return p, nil
 	}
 	g, err := c.Compile(text)
 	if err != nil {
@@ -42,16 +54,23 @@ func compilePattern(c glob.Compiler, src string) (pattern, error) {
 	return p, nil
 }
 
+func (p pattern) match(v string) bool {
+	if p.re != nil {
+		return p.re.MatchString(v)
+	}
+	return p.glob.Match(v)
+}
+
 // matchOne reports whether the single value v satisfies the pattern.
 func (p pattern) matchOne(v string) bool {
-	return p.glob.Match(v) != p.negate
+	return p.match(v) != p.negate
 }
 
 // matchAny reports whether the pattern holds for a key with these values:
 // some value matches, or, negated, none does (an absent key has no values).
 func (p pattern) matchAny(values []string) bool {
 	for _, v := range values {
-		if p.glob.Match(v) {
+		if p.match(v) {
 			return !p.negate
 		}
 	}

@@ -2,7 +2,12 @@ package rules
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +17,6 @@ import (
 // headers, an untemplated body and its length) is prepared at load, so a
 // static answer only copies prepared values.
 type response struct {
-	rule   string
 	status int
 
 	header    []headerField // static fields, canonical names, ready to assign
@@ -35,8 +39,8 @@ type headerText struct {
 	value text
 }
 
-func compileResponse(errs *errorList, loc, rule string, cfg *Response, log *logger) *response {
-	r := &response{rule: rule, status: cfg.Status, rawBody: -1, templates: newTemplateSet(), log: log}
+func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *response {
+	r := &response{status: cfg.Status, rawBody: -1, templates: newTemplateSet(), log: log}
 	hasTemplates := false
 
 	hasContentType := false
@@ -59,6 +63,22 @@ func compileResponse(errs *errorList, loc, rule string, cfg *Response, log *logg
 	}
 
 	switch {
+	case cfg.BodyFile != "":
+		content, err := os.ReadFile(cfg.BodyFile)
+		if err != nil {
+			errs.add(field(loc, "body_file"), "cannot read the file: %v", unwrapPathError(err))
+			break
+		}
+		if !strings.HasSuffix(cfg.BodyFile, ".tmpl") {
+			r.body = content
+			break
+		}
+		i, err := r.templates.add(field(loc, "body_file"), string(content))
+		if err != nil {
+			errs.add(field(loc, "body_file"), "%s: %v", cfg.BodyFile, err)
+		}
+		r.rawBody = i
+		hasTemplates = true
 	case cfg.HasBodyTemplate:
 		i, err := r.templates.add(field(loc, "body_template"), cfg.BodyTemplate)
 		if err != nil {
@@ -75,7 +95,7 @@ func compileResponse(errs *errorList, loc, rule string, cfg *Response, log *logg
 		}
 	}
 
-	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.HasBodyTemplate) {
+	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.HasBodyTemplate || cfg.BodyFile != "") {
 		errs.add(field(loc, "body"), "status %d does not allow a body", r.status)
 	}
 	if !hasTemplates {
@@ -163,8 +183,49 @@ func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {
 }
 
 func (r *response) fail(w http.ResponseWriter, x *exchange, err error) {
-	r.log.Error("rule", strconv.Quote(r.rule), "could not render its response to", x.requestLine(), "-", err)
-	writeError(w, http.StatusInternalServerError, "response template failed", r.rule)
+	r.log.Error("rule", strconv.Quote(x.ruleName()), "could not render its response to", x.requestLine(), "-", err)
+	x.fail(w, http.StatusInternalServerError, "response template failed")
+}
+
+// unwrapPathError drops the operation from a file error: "open x: no such
+// file" reads better as "x: no such file".
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// responseSet is a rule's "responses": one of them answers each request,
+// chosen by the rule's mode from the number of requests the rule answered.
+type responseSet struct {
+	responses []*response
+	pick      func(count uint64, n int) int
+}
+
+var modes = map[string]func(count uint64, n int) int{
+	"sequence": func(count uint64, n int) int { return int((count - 1) % uint64(n)) },
+	"stick":    func(count uint64, n int) int { return int(min(count-1, uint64(n-1))) },
+	"random":   func(_ uint64, n int) int { return rand.IntN(n) },
+}
+
+func compileResponseSet(errs *errorList, loc, mode string, cfgs []Response, log *logger) *responseSet {
+	if mode == "" {
+		mode = "sequence"
+	}
+	set := &responseSet{pick: modes[mode]}
+	if set.pick == nil {
+		errs.add(field(loc, "mode"), "must be sequence, random or stick, got %q", mode)
+	}
+	for i := range cfgs {
+		set.responses = append(set.responses, compileResponse(errs, index(field(loc, "responses"), i), &cfgs[i], log))
+	}
+	return set
+}
+
+func (s *responseSet) serve(w http.ResponseWriter, x *exchange) {
+	s.responses[s.pick(x.count, len(s.responses))].serve(w, x)
 }
 
 // sanitizeHeaderValue keeps a templated value on one header line: CR, LF and

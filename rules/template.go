@@ -2,13 +2,20 @@ package rules
 
 import (
 	"bytes"
-	"crypto/rand"
+	crand "crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net/http"
 	"net/url"
+	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"text/template"
+	"text/template/parse"
 	"time"
 )
 
@@ -20,7 +27,8 @@ type templateData struct {
 	Query    url.Values     // the forwarded query parameters
 	Header   readOnlyHeader // the forwarded headers: .Header.Get "X-Name"
 	Host     string         // the backend host of the request URL
-	Rule     string         // the name of the rule that answers
+	Rule     string            // the name of the rule that answers
+	Params   map[string]string // the named groups of a "~" path regexp
 }
 
 // readOnlyHeader offers templates http.Header's readers only, so that no
@@ -77,10 +85,19 @@ func isTemplate(s string) bool { return strings.Contains(s, "{{") }
 
 // add parses a template named by its location and returns its index.
 func (s *templateSet) add(loc, text string) (int, error) {
-	if _, err := s.root.New(loc).Parse(text); err != nil {
+	t, err := s.root.New(loc).Parse(text)
+	if err != nil {
 		// "template: LOC:1: ..." -> "bad template: line 1: ..."
 		msg := strings.TrimPrefix(err.Error(), "template: "+loc+":")
 		return 0, fmt.Errorf("bad template %q: line %s", text, msg)
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree == nil {
+			continue
+		}
+		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
+			return 0, fmt.Errorf("bad template %q: %v", text, err)
+		}
 	}
 	s.names = append(s.names, loc)
 	return len(s.names) - 1, nil
@@ -114,8 +131,10 @@ func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
 	return b.templates[i].Execute(buf, b.x.templateData())
 }
 
-// funcs are the template functions. None of them reads files, the
-// environment or the network.
+// funcs are the template functions. None of them reads files or the
+// network; env reads only KRAKEND_RULES_* variables. Names and argument
+// order follow the sprig library where it has the function, so that pipes
+// read the same: {{ .Query.Get "x" | default "none" }}.
 func (b *boundTemplates) funcs() template.FuncMap {
 	return template.FuncMap{
 		// body returns the string value at a gjson path of the JSON request
@@ -136,9 +155,171 @@ func (b *boundTemplates) funcs() template.FuncMap {
 			return res.Raw
 		},
 		"json": jsonEncode,
-		"now":  time.Now,
+		"now":  func() time.Time { return b.x.now() },
 		"uuid": newUUID,
+		// counter is how many requests this rule has answered, this one
+		// included, starting at 1.
+		"counter": func() uint64 { return b.x.count },
+		// retryAfter is the whole seconds until the rule's active window
+		// ends; 0 when it has no end.
+		"retryAfter": func() int64 {
+			if b.x.rule == nil || b.x.rule.active == nil {
+				return 0
+			}
+			return b.x.rule.active.secondsLeft(b.x.now())
+		},
+		"default":    defaultValue,
+		"randInt":    randInt,
+		"oneOf":      oneOf,
+		"upper":      strings.ToUpper,
+		"lower":      strings.ToLower,
+		"base64":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"dateAdd":    dateAdd,
+		"formatTime": formatTime,
+		"env":        env,
 	}
+}
+
+// defaultValue returns given unless it is empty (nil, "", 0, false, or an
+// empty list or map), and def then, as sprig's default does.
+func defaultValue(def any, given ...any) any {
+	if len(given) == 0 || isEmpty(given[0]) {
+		return def
+	}
+	return given[0]
+}
+
+func isEmpty(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
+	default:
+		return rv.IsZero()
+	}
+}
+
+// randInt returns a random integer in [min, max), as sprig's randInt.
+func randInt(min, max int) (int, error) {
+	if max <= min {
+		return 0, fmt.Errorf("randInt %d %d: max must be greater than min", min, max)
+	}
+	return min + rand.IntN(max-min), nil
+}
+
+// oneOf returns one of its arguments at random.
+func oneOf(choices ...any) (any, error) {
+	if len(choices) == 0 {
+		return nil, errors.New("oneOf needs at least one argument")
+	}
+	return choices[rand.IntN(len(choices))], nil
+}
+
+// dateAdd adds a Go duration ("1h30m", "-24h") to a time; the time comes
+// last so that it works in a pipe: {{ now | dateAdd "1h" }}.
+func dateAdd(duration string, t time.Time) (time.Time, error) {
+	d, err := time.ParseDuration(duration)
+	if err != nil {
+		return t, fmt.Errorf("dateAdd: %q is not a duration such as \"1h30m\"", duration)
+	}
+	return t.Add(d), nil
+}
+
+// layouts are the names formatTime accepts besides Go layouts.
+var layouts = map[string]string{
+	"RFC3339": time.RFC3339, "RFC3339Nano": time.RFC3339Nano, "RFC1123": time.RFC1123,
+	"RFC1123Z": time.RFC1123Z, "RFC822": time.RFC822, "RFC850": time.RFC850,
+	"Kitchen": time.Kitchen, "DateTime": time.DateTime, "DateOnly": time.DateOnly,
+	"TimeOnly": time.TimeOnly, "UnixDate": time.UnixDate, "HTTP": http.TimeFormat,
+}
+
+// formatTime formats a time with a Go layout ("2006-01-02") or a layout's
+// name ("RFC3339", "HTTP"); the time comes last, for pipes.
+func formatTime(layout string, t time.Time) string {
+	if named, ok := layouts[layout]; ok {
+		layout = named
+	}
+	if layout == http.TimeFormat {
+		t = t.UTC()
+	}
+	return t.Format(layout)
+}
+
+// EnvPrefix is the prefix of the only environment variables templates may
+// read, so that nothing else of the gateway's environment can leak.
+const EnvPrefix = "KRAKEND_RULES_"
+
+func env(name string) (string, error) {
+	if !strings.HasPrefix(name, EnvPrefix) {
+		return "", fmt.Errorf("env %q: only variables whose names start with %s can be read", name, EnvPrefix)
+	}
+	return os.Getenv(name), nil
+}
+
+// checkEnvLiterals finds env calls with a literal name in a parsed template,
+// so that a forbidden name is a configuration error rather than a 500.
+func checkEnvLiterals(node parse.Node) error {
+	var err error
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		if n == nil || err != nil {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.IfNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.RangeNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.WithNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.TemplateNode:
+			walk(n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			if len(n.Args) >= 2 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "env" {
+					if lit, ok := n.Args[1].(*parse.StringNode); ok {
+						if _, e := env(lit.Text); e != nil {
+							err = e
+						}
+					}
+				}
+			}
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.ChainNode:
+			walk(n.Node)
+		}
+	}
+	walk(node)
+	return err
 }
 
 // jsonEncode returns v as JSON, for splicing typed values into a
@@ -151,7 +332,7 @@ func jsonEncode(v any) (string, error) {
 // newUUID returns a random (version 4) UUID.
 func newUUID() string {
 	var u [16]byte
-	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails on supported platforms
+	_, _ = crand.Read(u[:]) // crypto/rand.Read never fails on supported platforms
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	const hex = "0123456789abcdef"

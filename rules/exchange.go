@@ -1,0 +1,132 @@
+package rules
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// exchange is the state of one request while the engine handles it: what
+// has been read or parsed once is kept for every later rule and template.
+type exchange struct {
+	req  *http.Request
+	body requestBody
+
+	queryValues url.Values
+	queryParsed bool
+	bodyParsed  bool
+	bodyDoc     any // the body decoded for body_json
+	bodyDocOK   bool
+	clock       time.Time
+	data        *templateData
+
+	rule       *rule    // nil when no rule matched
+	count      uint64   // this request's number among those the rule answered
+	debugValue []string // DebugHeader's value, when debug_header is on
+}
+
+func (x *exchange) reset(req *http.Request, maxBody int64) {
+	*x = exchange{req: req}
+	if req != nil {
+		x.body.reset(req.Body, req.ContentLength, maxBody)
+	}
+}
+
+func (x *exchange) ruleName() string {
+	if x.rule == nil {
+		return ""
+	}
+	return x.rule.name
+}
+
+// now is the request's time, read once so that every rule and template of
+// one request sees the same instant.
+func (x *exchange) now() time.Time {
+	if x.clock.IsZero() {
+		x.clock = time.Now()
+	}
+	return x.clock
+}
+
+func (x *exchange) query() url.Values {
+	if !x.queryParsed {
+		x.queryParsed = true
+		x.queryValues, _ = url.ParseQuery(x.req.URL.RawQuery) // malformed pairs are skipped
+	}
+	return x.queryValues
+}
+
+// cookie returns the values of the named cookie in the Cookie header(s).
+func (x *exchange) cookie(name string) []string {
+	var values []string
+	for _, c := range x.req.CookiesNamed(name) {
+		values = append(values, c.Value)
+	}
+	return values
+}
+
+// bodyValue returns the JSON body decoded, for body_json.
+func (x *exchange) bodyValue() (any, bool) {
+	if !x.bodyParsed {
+		x.bodyParsed = true
+		if raw, ok := x.body.JSON(); ok {
+			x.bodyDocOK = json.Unmarshal(raw, &x.bodyDoc) == nil
+		}
+	}
+	return x.bodyDoc, x.bodyDocOK
+}
+
+func (x *exchange) templateData() *templateData {
+	if x.data == nil {
+		x.data = &templateData{
+			Method:   x.req.Method,
+			Path:     x.req.URL.Path,
+			Segments: segments(x.req.URL.Path),
+			Query:    x.query(),
+			Header:   readOnlyHeader(x.req.Header),
+			Host:     x.req.URL.Host,
+			Rule:     x.ruleName(),
+			Params:   x.params(),
+		}
+	}
+	return x.data
+}
+
+// params returns the named groups of the rule's path regexp.
+func (x *exchange) params() map[string]string {
+	if x.rule == nil || x.rule.pathParams == nil {
+		return nil
+	}
+	re := x.rule.pathParams
+	m := re.FindStringSubmatch(x.req.URL.Path)
+	if m == nil {
+		return nil
+	}
+	params := make(map[string]string, len(m))
+	for i, name := range re.SubexpNames() {
+		if name != "" && i < len(m) {
+			params[name] = m[i]
+		}
+	}
+	return params
+}
+
+// fail answers with a JSON error naming the rule, dropping any header an
+// action had set but keeping the debug header.
+func (x *exchange) fail(w http.ResponseWriter, status int, message string) {
+	h := w.Header()
+	clear(h)
+	if x.debugValue != nil {
+		h[DebugHeader] = x.debugValue
+	}
+	writeError(w, status, message, x.ruleName())
+}
+
+// requestLine prints as "METHOD /path" in logs; it is built only when a log
+// line is actually written.
+func (x *exchange) requestLine() requestLine { return requestLine{x.req} }
+
+type requestLine struct{ req *http.Request }
+
+func (l requestLine) String() string { return l.req.Method + " " + l.req.URL.Path }

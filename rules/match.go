@@ -1,0 +1,110 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/gobwas/glob"
+)
+
+// compileMatch turns a Match into conditions, cheapest first, so that a rule
+// that cannot match is usually rejected without parsing the query or
+// reading the body. needsBody tells whether any condition, nested ones
+// included, looks at the body.
+func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, needsBody bool) {
+	patterns := func(c glob.Compiler, where string, src map[string]string, add func(name string, p pattern)) {
+		for _, name := range sortedKeys(src) {
+			p, err := compilePattern(c, src[name])
+			if err != nil {
+				errs.add(key(field(loc, where), name), "%v", err)
+			}
+			add(name, p)
+		}
+	}
+	single := func(c glob.Compiler, where, src string) pattern {
+		p, err := compilePattern(c, src)
+		if err != nil {
+			errs.add(field(loc, where), "%v", err)
+		}
+		return p
+	}
+
+	if len(m.Methods) > 0 {
+		var methods methodCondition
+		for _, method := range m.Methods {
+			methods = append(methods, strings.ToUpper(strings.TrimSpace(method)))
+		}
+		conds = append(conds, methods)
+	}
+	if m.Path != "" {
+		conds = append(conds, pathCondition{single(pathGlobs, "path", m.Path)})
+	}
+	if m.Host != "" {
+		conds = append(conds, hostCondition{single(valueGlobs, "host", m.Host)})
+	}
+	if len(m.RemoteIP) > 0 {
+		var ranges remoteIPCondition
+		for i, s := range m.RemoteIP {
+			p, err := parsePrefix(s)
+			if err != nil {
+				errs.add(index(field(loc, "remote_ip"), i), "%v", err)
+				continue
+			}
+			ranges = append(ranges, p)
+		}
+		conds = append(conds, ranges)
+	}
+	patterns(valueGlobs, "headers", m.Headers, func(name string, p pattern) {
+		conds = append(conds, headerCondition{name: canonicalHeader(name), pattern: p})
+	})
+	patterns(valueGlobs, "query", m.Query, func(name string, p pattern) {
+		conds = append(conds, queryCondition{name: name, pattern: p})
+	})
+	patterns(valueGlobs, "cookies", m.Cookies, func(name string, p pattern) {
+		conds = append(conds, cookieCondition{name: name, pattern: p})
+	})
+	if len(m.Any) > 0 {
+		var alternatives anyCondition
+		for i := range m.Any {
+			sub, body := compileMatch(errs, index(field(loc, "any"), i), &m.Any[i])
+			alternatives = append(alternatives, sub)
+			needsBody = needsBody || body
+		}
+		conds = append(conds, alternatives)
+	}
+	if m.Not != nil {
+		sub, body := compileMatch(errs, field(loc, "not"), m.Not)
+		conds = append(conds, notCondition(sub))
+		needsBody = needsBody || body
+	}
+	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) {
+		if path == "" {
+			errs.add(key(field(loc, "body"), path), "a body condition needs a gjson path")
+		}
+		conds = append(conds, bodyCondition{path: path, pattern: p})
+		needsBody = true
+	})
+	if m.HasBodyJSON {
+		conds = append(conds, bodyJSONCondition{expected: m.BodyJSON, ignoreOrder: m.IgnoreArrayOrder})
+		needsBody = true
+	}
+	return conds, needsBody
+}
+
+// parsePrefix accepts a CIDR range or a single address.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return p, fmt.Errorf("bad CIDR range %q", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("bad address %q (want an IP address or a CIDR range)", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
