@@ -21,12 +21,12 @@ import (
 
 // templateData is what a template sees as ".".
 type templateData struct {
-	Method   string         // the request method
-	Path     string         // the backend request path
-	Segments []string       // Path without its leading "/", split on "/"
-	Query    url.Values     // the forwarded query parameters
-	Header   readOnlyHeader // the forwarded headers: .Header.Get "X-Name"
-	Host     string         // the backend host of the request URL
+	Method   string            // the request method
+	Path     string            // the backend request path
+	Segments []string          // Path without its leading "/", split on "/"
+	Query    url.Values        // the forwarded query parameters
+	Header   readOnlyHeader    // the forwarded headers: .Header.Get "X-Name"
+	Host     string            // the backend host of the request URL
 	Rule     string            // the name of the rule that answers
 	Params   map[string]string // the named groups of a "~" path regexp
 }
