@@ -74,7 +74,8 @@ type boundTemplates struct {
 }
 
 func newTemplateSet() *templateSet {
-	s := &templateSet{root: template.New("").Funcs((&boundTemplates{}).funcs())}
+	// missingkey=zero: a missing .Params.x is "", not "<no value>" in a mock.
+	s := &templateSet{root: template.New("").Option("missingkey=zero").Funcs((&boundTemplates{}).funcs())}
 	s.pool.New = s.clone
 	return s
 }
