@@ -73,9 +73,6 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 			}
 		}
 	}
-	if !w.weekly && w.from.IsZero() && w.until.IsZero() {
-		errs.add(loc, "sets no window: give from, until, days or between")
-	}
 	return w
 }
 

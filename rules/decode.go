@@ -217,7 +217,7 @@ func decodeMatch(errs *errorList, loc string, raw any) *Match {
 	}
 	if v, ok := obj["remote_ip"]; ok {
 		m.RemoteIP = stringList(errs, field(loc, "remote_ip"), v)
-		if len(m.RemoteIP) == 0 {
+		if list, isList := v.([]any); isList && len(list) == 0 {
 			errs.add(field(loc, "remote_ip"), "must list at least one address or CIDR range")
 		}
 	}
@@ -317,7 +317,10 @@ func decodeActive(errs *errorList, loc string, raw any) *Active {
 	a := &Active{}
 	obj, ok := object(errs, loc, raw, "from", "until", "days", "between", "tz")
 	if !ok {
-		return a
+		return nil
+	}
+	if len(obj) == 0 {
+		errs.add(loc, "sets no window: give from, until, days or between")
 	}
 	if v, ok := obj["from"]; ok {
 		a.From = str(errs, field(loc, "from"), v)

@@ -46,7 +46,8 @@ func compilePattern(c glob.Compiler, src string) (pattern, error) {
 	if err != nil {
 		var syntax *glob.SyntaxError
 		if errors.As(err, &syntax) {
-			return p, fmt.Errorf("bad glob %q: syntax error at %d: %s", src, syntax.Offset, syntax.Reason)
+			offset := syntax.Offset + len(src) - len(text) // counted in what the user wrote
+			return p, fmt.Errorf("bad glob %q: syntax error at %d: %s", src, offset, syntax.Reason)
 		}
 		return p, fmt.Errorf("bad glob %q: %v", src, err)
 	}
