@@ -17,6 +17,7 @@ import (
 // an http.Handler, the form a KrakenD client plugin hands the gateway.
 type Engine struct {
 	rules       []*rule
+	index       *pathIndex // nil for short lists, tried one by one
 	noMatch     *delegate // what happens when no rule matches
 	maxBody     int64
 	debugHeader bool
@@ -34,6 +35,7 @@ var delegatedValue = []string{"delegated"}
 // rule is a compiled Rule.
 type rule struct {
 	name        string
+	position    int
 	conditions  []condition // cheapest first
 	needsBody   bool        // some condition reads the body: an unreadable one fails the rule
 	pathParams  *regexp.Regexp
@@ -109,6 +111,7 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		}
 		r := &rule{
 			name:        name,
+			position:    i,
 			probability: 1,
 			logAnswered: "rule " + strconv.Quote(name) + " answered",
 			debugValue:  []string{name},
@@ -121,6 +124,9 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 	e.noMatch = compileDelegate(&errs, "", &Delegate{}, transport, log)
 	if err := errs.err(); err != nil {
 		return nil, err
+	}
+	if len(e.rules) >= minIndexedRules {
+		e.index = newPathIndex(e.rules)
 	}
 
 	if len(e.rules) == 0 {
@@ -217,19 +223,29 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // find returns the first rule that applies to the request, or nil: it is
 // active now, its conditions hold, and it wins its probability draw.
 func (e *Engine) find(x *exchange) *rule {
+	if e.index != nil {
+		if r, ok := e.index.candidates(x.req.URL.Path, x.applies); ok {
+			return r
+		}
+	}
 	for _, r := range e.rules {
-		if r.active != nil && !r.active.contains(x.now()) {
-			continue
+		if x.applies(r) {
+			return r
 		}
-		if !r.matches(x) {
-			continue
-		}
-		if r.probability < 1 && rand.Float64() >= r.probability {
-			continue
-		}
-		return r
 	}
 	return nil
+}
+
+// applies reports whether the rule applies to this request: it is active
+// now, its conditions hold, and it wins its probability draw.
+func (x *exchange) applies(r *rule) bool {
+	if r.active != nil && !r.active.contains(x.now()) {
+		return false
+	}
+	if !r.matches(x) {
+		return false
+	}
+	return r.probability >= 1 || rand.Float64() < r.probability
 }
 
 func (e *Engine) release(x *exchange) {

@@ -21,45 +21,83 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 
-// rulesConfig builds n rules of one shape: each on its own path prefix,
-// limited to GET and POST, and requiring a tenant header.
-func rulesConfig(n int) string {
+// rulesConfig builds n rules of one shape, each on its own path prefix:
+// "path" has only the path; "path+method+header" also a method list and a
+// header glob; "body" adds a body field condition.
+func rulesConfig(n int, shape string) string {
 	var b strings.Builder
 	b.WriteString(`{"rules":[`)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"name":"r%d","match":{"path":"/svc%d/**","methods":["GET","POST"],"headers":{"X-Tenant":"acme-*"}},"response":{"status":200,"body":{"rule":%d}}}`, i, i, i)
+		match := fmt.Sprintf(`"path":"/svc%d/**"`, i)
+		switch shape {
+		case "path+method+header":
+			match += `,"methods":["GET","POST"],"headers":{"X-Tenant":"acme-*"}`
+		case "body":
+			match += fmt.Sprintf(`,"methods":["POST"],"body":{"order.currency":"EUR","order.id":"%d"}`, i)
+		}
+		fmt.Fprintf(&b, `{"name":"r%d","match":{%s},"response":{"status":200,"body":{"rule":%d}}}`, i, match, i)
 	}
 	b.WriteString(`]}`)
 	return b.String()
 }
 
-// BenchmarkDecide measures the decision path: which rule wins. "last" makes
-// the last rule win, so every rule is evaluated; "none" matches no rule.
+// jsonBody returns a JSON order of about size bytes.
+func orderBody(size, id int) string {
+	pad := max(size-60, 0)
+	return fmt.Sprintf(`{"pad":"%s","order":{"currency":"EUR","id":"%d"}}`, strings.Repeat("x", pad), id)
+}
+
+// BenchmarkDecide measures the decision: which rule wins, with the winner
+// first, last, or absent, for each rule shape and count.
 func BenchmarkDecide(b *testing.B) {
-	for _, n := range []int{1, 10, 100, 1000} {
-		e, err := New(context.Background(), decodeJSON(b, rulesConfig(n)), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, tc := range []struct{ name, path string }{
-			{"last", fmt.Sprintf("/svc%d/orders/1", n-1)},
-			{"none", "/elsewhere/orders/1"},
-		} {
-			b.Run(fmt.Sprintf("rules=%d/%s", n, tc.name), func(b *testing.B) {
-				req := httptest.NewRequest("GET", "http://backend.invalid"+tc.path, nil)
-				req.Header.Set("X-Tenant", "acme-eu")
-				x := &exchange{}
-				b.ReportAllocs()
-				for b.Loop() {
-					x.reset(req, e.maxBody)
-					if r := e.find(x); (r != nil) != (tc.name == "last") {
-						b.Fatal("wrong decision")
-					}
+	for _, shape := range []string{"path", "path+method+header", "body"} {
+		for _, n := range []int{1, 10, 100, 1000, 10000} {
+			e, err := New(context.Background(), decodeJSON(b, rulesConfig(n, shape)), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, winner := range []string{"first", "last", "absent"} {
+				idx := map[string]int{"first": 0, "last": n - 1, "absent": -1}[winner]
+				path := fmt.Sprintf("/svc%d/orders/1", idx)
+				if idx < 0 {
+					path = "/elsewhere/orders/1"
 				}
-			})
+				sizes := []int{0}
+				if shape == "body" {
+					sizes = []int{1 << 10, 64 << 10}
+				}
+				for _, size := range sizes {
+					label := fmt.Sprintf("%s/rules=%d/%s", shape, n, winner)
+					if size > 0 {
+						label += fmt.Sprintf("/body=%dKiB", size>>10)
+					}
+					b.Run(label, func(b *testing.B) {
+						var body string
+						if size > 0 {
+							body = orderBody(size, max(idx, 0))
+						}
+						req := httptest.NewRequest("POST", "http://backend.invalid"+path, nil)
+						req.Header.Set("X-Tenant", "acme-eu")
+						x := &exchange{}
+						reader := strings.NewReader(body)
+						b.ReportAllocs()
+						for b.Loop() {
+							if size > 0 {
+								reader.Reset(body)
+								req.Body = io.NopCloser(reader)
+								req.ContentLength = int64(len(body))
+							}
+							x.reset(req, e.maxBody)
+							if r := e.find(x); (r != nil) != (idx >= 0) {
+								b.Fatal("wrong decision")
+							}
+						}
+					})
+				}
+			}
 		}
 	}
 }
@@ -67,7 +105,7 @@ func BenchmarkDecide(b *testing.B) {
 // BenchmarkStaticResponse is the whole ServeHTTP of a static answer after
 // 10 rules have been tried.
 func BenchmarkStaticResponse(b *testing.B) {
-	e, err := New(context.Background(), decodeJSON(b, rulesConfig(10)), Options{})
+	e, err := New(context.Background(), decodeJSON(b, rulesConfig(10, "path+method+header")), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,7 +162,7 @@ func BenchmarkDelegate(b *testing.B) {
 		io.WriteString(w, `{"ok":true}`)
 	}))
 	defer backend.Close()
-	e, err := New(context.Background(), decodeJSON(b, rulesConfig(10)), Options{})
+	e, err := New(context.Background(), decodeJSON(b, rulesConfig(10, "path+method+header")), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
