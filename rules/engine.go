@@ -18,7 +18,7 @@ import (
 type Engine struct {
 	rules       []*rule
 	index       *pathIndex // nil for short lists, tried one by one
-	noMatch     *delegate // what happens when no rule matches
+	noMatch     *delegate  // what happens when no rule matches
 	maxBody     int64
 	debugHeader bool
 	transport   *http.Transport // owned by the engine, closed with its context
