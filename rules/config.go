@@ -10,6 +10,10 @@ package rules
 // to evaluate body conditions when max_body_bytes is not set: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxResponseBytes bounds a delegated answer when max_response_bytes
+// is not set: 64 MiB.
+const DefaultMaxResponseBytes = 64 << 20
+
 // Config is the plugin configuration of one backend.
 type Config struct {
 	// MaxBodyBytes ("max_body_bytes") bounds how much of a request body is
@@ -17,6 +21,12 @@ type Config struct {
 	// rule with body conditions fails to match) and is still delivered whole
 	// when the request is delegated. A positive integer; default 1048576.
 	MaxBodyBytes int64
+
+	// MaxResponseBytes ("max_response_bytes") bounds a backend's answer to
+	// a delegated request: KrakenD holds a plugin's whole answer in memory,
+	// so a longer one is refused with a 502 rather than buffered. A positive
+	// integer; default 67108864 (64 MiB).
+	MaxResponseBytes int64
 
 	// Rules ("rules") are tried in order; the first whose match holds
 	// answers. When none matches, the request is delegated to the backend.

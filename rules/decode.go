@@ -104,20 +104,26 @@ func Decode(raw any) (*Config, error) {
 }
 
 func decodeConfig(errs *errorList, raw any) *Config {
-	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes}
-	obj, ok := object(errs, "", raw, "max_body_bytes", "rules", "debug_header")
+	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes, MaxResponseBytes: DefaultMaxResponseBytes}
+	obj, ok := object(errs, "", raw, "max_body_bytes", "max_response_bytes", "rules", "debug_header")
 	if !ok {
 		return cfg
 	}
 	if v, ok := obj["debug_header"]; ok {
 		cfg.DebugHeader = boolean(errs, "debug_header", v)
 	}
-	if v, ok := obj["max_body_bytes"]; ok {
-		if n, ok := integer(errs, "max_body_bytes", v); ok {
-			if n < 1 {
-				errs.add("max_body_bytes", "must be a positive integer, got %d", n)
-			} else {
-				cfg.MaxBodyBytes = n
+	for _, bound := range []struct {
+		name string
+		dst  *int64
+	}{{"max_body_bytes", &cfg.MaxBodyBytes}, {"max_response_bytes", &cfg.MaxResponseBytes}} {
+		name, dst := bound.name, bound.dst
+		if v, ok := obj[name]; ok {
+			if n, ok := integer(errs, name, v); ok {
+				if n < 1 {
+					errs.add(name, "must be a positive integer, got %d", n)
+				} else {
+					*dst = n
+				}
 			}
 		}
 	}

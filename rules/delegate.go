@@ -1,14 +1,15 @@
 package rules
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -34,18 +35,25 @@ func NewTransport() *http.Transport {
 	}
 }
 
+// backend is what every delegate of an engine shares: the transport, the
+// bound on an answer's size, and the log.
+type backend struct {
+	transport   http.RoundTripper
+	maxResponse int64
+	log         *logger
+}
+
 // delegate sends the request on to the backend it was meant for and copies
 // the answer back: status, headers (less hop-by-hop ones) and body.
 type delegate struct {
-	transport       http.RoundTripper
+	*backend
 	requestHeaders  []headerText
 	responseHeaders []headerText
 	templates       *templateSet // nil when no header is a template
-	log             *logger
 }
 
-func compileDelegate(errs *errorList, loc string, cfg *Delegate, transport http.RoundTripper, log *logger) *delegate {
-	d := &delegate{transport: transport, templates: newTemplateSet(), log: log}
+func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *delegate {
+	d := &delegate{backend: be, templates: newTemplateSet()}
 	compile := func(where string, m map[string]string) []headerText {
 		var out []headerText
 		for _, name := range sortedKeys(m) {
@@ -142,6 +150,17 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	}
 	defer resp.Body.Close()
 
+	// The whole answer is read before anything is written, so that a
+	// backend that fails half way, or sends more than the bound, gets a
+	// clean 502 instead of a truncated answer passed off as a success.
+	// (KrakenD buffers the plugin's answer whole anyway.)
+	body := getBuffer()
+	defer putBuffer(body)
+	if err := readAnswer(body, resp, d.maxResponse); err != nil {
+		d.failBackend(w, x, err)
+		return
+	}
+
 	h := w.Header()
 	for name, values := range resp.Header {
 		h[name] = values
@@ -158,15 +177,33 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		h[f.name] = []string{sanitizeHeaderValue(v)}
 	}
 	w.WriteHeader(resp.StatusCode)
-	buf := copyBuffers.Get().(*[]byte)
-	defer copyBuffers.Put(buf)
-	if _, err := io.CopyBuffer(w, resp.Body, *buf); err != nil {
-		// The status is already written; the log is all that can tell.
-		d.log.Warning(who(x), "could not copy the backend's answer to", x.requestLine(), "-", err)
-	}
+	w.Write(body.Bytes())
 }
 
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// errTooLarge is the error of an answer longer than max_response_bytes.
+type errTooLarge struct{ limit int64 }
+
+func (e errTooLarge) Error() string {
+	return "the answer is longer than max_response_bytes (" + strconv.FormatInt(e.limit, 10) + ")"
+}
+
+// readAnswer reads the backend's answer body into buf, at most limit bytes.
+func readAnswer(buf *bytes.Buffer, resp *http.Response, limit int64) error {
+	if resp.ContentLength > limit {
+		return errTooLarge{limit}
+	}
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead) // one allocation, and room to see EOF
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if n > limit {
+		return errTooLarge{limit}
+	}
+	return nil
+}
 
 func closeBody(b io.ReadCloser) {
 	if b != nil {
@@ -174,11 +211,23 @@ func closeBody(b io.ReadCloser) {
 	}
 }
 
-// failBackend answers 504 when the request's deadline passed, 502 otherwise.
+// failBackend answers 504 when the request's deadline passed, 502 otherwise,
+// with a message that tells the kind of failure.
 func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
-	status, message := http.StatusBadGateway, "backend unreachable"
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(x.req.Context().Err(), context.DeadlineExceeded) {
+	status, message := http.StatusBadGateway, "backend error"
+	var tooLarge errTooLarge
+	var netErr *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(x.req.Context().Err(), context.DeadlineExceeded):
 		status, message = http.StatusGatewayTimeout, "backend timeout"
+	case errors.Is(err, context.Canceled):
+		message = "request cancelled"
+	case errors.As(err, &tooLarge):
+		message = "backend answer too large"
+	case strings.HasPrefix(err.Error(), "reading the answer"):
+		message = "backend answer incomplete"
+	case errors.As(err, &netErr) && netErr.Op == "dial":
+		message = "backend unreachable"
 	}
 	d.log.Warning(who(x), "could not delegate", x.requestLine(), "-", message+":", err)
 	x.fail(w, status, message)

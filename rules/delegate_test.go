@@ -256,3 +256,70 @@ func TestDelegationKeepsConnectionsAlive(t *testing.T) {
 		t.Errorf("20 sequential delegations opened %d connections, want 1", conns)
 	}
 }
+
+func TestAnswersOverTheBoundAre502(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/declared" {
+			w.Header().Set("Content-Length", "2000")
+		}
+		w.Write([]byte(strings.Repeat("x", 2000))) // without a length: chunked
+	}))
+	defer backend.Close()
+	log := &testLogger{}
+	e := newEngine(t, `{"max_response_bytes":1000,"rules":[{"name":"big","delegate":{}}]}`, log)
+	for _, path := range []string{"/declared", "/chunked"} {
+		res, body := serve(e, backendRequest(t, "GET", backend.URL+path, "", nil))
+		if res.StatusCode != 502 || body != `{"error":"backend answer too large","rule":"big"}` {
+			t.Errorf("%s: got %d %s", path, res.StatusCode, body)
+		}
+	}
+	log.contains(t, "WARNING", "the answer is longer than max_response_bytes (1000)")
+
+	// Exactly at the bound is fine.
+	e = newEngine(t, `{"max_response_bytes":2000,"rules":[]}`, nil)
+	if res, body := serve(e, backendRequest(t, "GET", backend.URL+"/chunked", "", nil)); res.StatusCode != 200 || len(body) != 2000 {
+		t.Errorf("at the bound: %d, %d bytes", res.StatusCode, len(body))
+	}
+}
+
+func TestAnAnswerCutShortIs502(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: application/json\r\n\r\n{\"partial\":")
+		buf.Flush()
+		conn.Close()
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[]}`, nil)
+	res, body := serve(e, backendRequest(t, "GET", backend.URL+"/", "", nil))
+	if res.StatusCode != 502 || body != `{"error":"backend answer incomplete"}` {
+		t.Errorf("got %d %s", res.StatusCode, body)
+	}
+}
+
+func TestInvalidHTTPFromTheBackendIs502(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Read(make([]byte, 4096))
+			conn.Write([]byte("this is not HTTP\r\n\r\n"))
+			conn.Close()
+		}
+	}()
+	e := newEngine(t, `{"rules":[]}`, nil)
+	res, body := serve(e, backendRequest(t, "GET", "http://"+ln.Addr().String()+"/", "", nil))
+	if res.StatusCode != 502 || body != `{"error":"backend error"}` {
+		t.Errorf("got %d %s", res.StatusCode, body)
+	}
+}

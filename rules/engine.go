@@ -94,6 +94,10 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		e.maxBody = DefaultMaxBodyBytes
 	}
 	e.exchanges.New = func() any { return new(exchange) }
+	be := &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, log: log}
+	if be.maxResponse <= 0 {
+		be.maxResponse = DefaultMaxResponseBytes
+	}
 
 	var errs errorList
 	names := map[string]int{}
@@ -118,10 +122,10 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		}
 		e.rules = append(e.rules, r)
 		if !rc.undecodable {
-			compileRule(&errs, loc, r, rc, transport, log)
+			compileRule(&errs, loc, r, rc, be)
 		}
 	}
-	e.noMatch = compileDelegate(&errs, "", &Delegate{}, transport, log)
+	e.noMatch = compileDelegate(&errs, "", &Delegate{}, be)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
@@ -141,7 +145,7 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func compileRule(errs *errorList, loc string, r *rule, rc *Rule, transport http.RoundTripper, log *logger) {
+func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 	if rc.Match != nil {
 		r.conditions, r.needsBody = compileMatch(errs, field(loc, "match"), rc.Match)
 		for _, c := range r.conditions {
@@ -173,11 +177,11 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, transport http.
 	case 1:
 		switch {
 		case rc.Response != nil:
-			r.action = compileResponse(errs, field(loc, "response"), rc.Response, log)
+			r.action = compileResponse(errs, field(loc, "response"), rc.Response, be.log)
 		case rc.Responses != nil:
-			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, log)
+			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
 		default:
-			r.action = compileDelegate(errs, field(loc, "delegate"), rc.Delegate, transport, log)
+			r.action = compileDelegate(errs, field(loc, "delegate"), rc.Delegate, be)
 		}
 	default:
 		errs.add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
