@@ -33,6 +33,17 @@ type Config struct {
 	// An empty list is valid: everything is delegated.
 	Rules []Rule
 
+	// RulesFile ("rules_file") is a JSON file {"rules": [...]} whose rules
+	// come after the inline ones: absolute, or relative to the gateway's
+	// working directory. It is polled for changes, and a valid new version
+	// replaces the old one between two requests; an invalid one is logged
+	// and the previous rules stay.
+	RulesFile string
+
+	// ReloadInterval ("reload_interval") is how often RulesFile is polled;
+	// default "2s".
+	ReloadInterval string
+
 	// DebugHeader ("debug_header") adds X-Krakend-Rule to every answer: the
 	// name of the rule that answered, or "delegated" when none matched.
 	// Default false.
@@ -202,11 +213,53 @@ type Active struct {
 
 // Delegate sends the request to the backend and copies its answer back.
 type Delegate struct {
+	// To ("to") sends the request to another backend: a base URL, possibly
+	// a template, whose scheme and host replace the request's and whose path
+	// is put before the request's path ("http://canary:8080/v2" sends
+	// /orders?x=1 to http://canary:8080/v2/orders?x=1). The Host header
+	// follows. It may not have a query string.
+	To string
+
 	// RequestHeaders ("request_headers") are set on the outgoing request;
-	// values may be templates.
-	RequestHeaders map[string]string
+	// values may be templates, and null removes the header.
+	RequestHeaders map[string]*string
 
 	// ResponseHeaders ("response_headers") are set on the answer; values may
-	// be templates.
-	ResponseHeaders map[string]string
+	// be templates, and null removes the header.
+	ResponseHeaders map[string]*string
+
+	// Status ("status") maps backend statuses to the ones answered, such as
+	// {"501": 404}.
+	Status map[int]int
+
+	// Timeout ("timeout") bounds the backend call, e.g. "2s". Within a
+	// KrakenD endpoint it must be shorter than the endpoint's timeout for a
+	// fallback on a slow backend to be seen.
+	Timeout string
+
+	// Fallback ("fallback") answers instead of the backend when it cannot be
+	// reached, times out, or answers one of Fallback.OnStatus.
+	Fallback *Fallback
+
+	// Shadow ("shadow") is a response rendered for the same request while
+	// the backend's answer is served; where the two JSON documents differ in
+	// structure, a warning is logged.
+	Shadow *Response
+}
+
+// DefaultFallbackStatuses are the backend statuses a fallback answers for
+// when on_status is not set.
+var DefaultFallbackStatuses = []int{404, 501, 502, 503, 504}
+
+// Fallback is what a delegate answers when the backend cannot.
+type Fallback struct {
+	// OnStatus ("on_status") are the backend statuses, before any status
+	// mapping, that the fallback replaces; default 404, 501, 502, 503, 504.
+	OnStatus []int
+
+	// Response ("response") or Responses ("responses") with Mode ("mode")
+	// are the answer, as in a rule.
+	Response  *Response
+	Responses []Response
+	Mode      string
 }

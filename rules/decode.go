@@ -105,9 +105,21 @@ func Decode(raw any) (*Config, error) {
 
 func decodeConfig(errs *errorList, raw any) *Config {
 	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes, MaxResponseBytes: DefaultMaxResponseBytes}
-	obj, ok := object(errs, "", raw, "max_body_bytes", "max_response_bytes", "rules", "debug_header")
+	obj, ok := object(errs, "", raw, "max_body_bytes", "max_response_bytes", "rules", "rules_file", "reload_interval", "debug_header")
 	if !ok {
 		return cfg
+	}
+	if v, ok := obj["rules_file"]; ok {
+		cfg.RulesFile = str(errs, "rules_file", v)
+		if _, isString := v.(string); isString && cfg.RulesFile == "" {
+			errs.add("rules_file", "must not be empty")
+		}
+	}
+	if v, ok := obj["reload_interval"]; ok {
+		cfg.ReloadInterval = str(errs, "reload_interval", v)
+		if cfg.RulesFile == "" {
+			errs.add("reload_interval", "goes with rules_file")
+		}
 	}
 	if v, ok := obj["debug_header"]; ok {
 		cfg.DebugHeader = boolean(errs, "debug_header", v)
@@ -147,18 +159,7 @@ func decodeRule(errs *errorList, loc string, raw any) Rule {
 		return r
 	}
 	if v, ok := obj["responses"]; ok {
-		list, ok := v.([]any)
-		if !ok {
-			errs.add(field(loc, "responses"), "must be a list of responses, got %s", typeName(v))
-		} else if len(list) == 0 {
-			errs.add(field(loc, "responses"), "must not be empty")
-		}
-		for i, el := range list {
-			r.Responses = append(r.Responses, *decodeResponse(errs, index(field(loc, "responses"), i), el))
-		}
-		if r.Responses == nil {
-			r.Responses = []Response{} // present, though broken: no "no action" error on top
-		}
+		r.Responses = decodeResponses(errs, field(loc, "responses"), v)
 	}
 	if v, ok := obj["mode"]; ok {
 		r.Mode = str(errs, field(loc, "mode"), v)
@@ -194,6 +195,22 @@ func decodeRule(errs *errorList, loc string, raw any) Rule {
 		r.Delegate = decodeDelegate(errs, field(loc, "delegate"), v)
 	}
 	return r
+}
+
+// decodeResponses decodes a non-empty list of responses; a broken one still
+// gives a non-nil list, so that no "no action" error comes on top.
+func decodeResponses(errs *errorList, loc string, raw any) []Response {
+	list, ok := raw.([]any)
+	if !ok {
+		errs.add(loc, "must be a list of responses, got %s", typeName(raw))
+	} else if len(list) == 0 {
+		errs.add(loc, "must not be empty")
+	}
+	out := []Response{}
+	for i, el := range list {
+		out = append(out, *decodeResponse(errs, index(loc, i), el))
+	}
+	return out
 }
 
 func decodeMatch(errs *errorList, loc string, raw any) *Match {
@@ -281,12 +298,8 @@ func decodeResponse(errs *errorList, loc string, raw any) *Response {
 		}
 	}
 	if v, ok := obj["status"]; ok {
-		if n, ok := integer(errs, field(loc, "status"), v); ok {
-			if n < 100 || n > 599 {
-				errs.add(field(loc, "status"), "must be an HTTP status from 100 to 599, got %d", n)
-			} else {
-				resp.Status = int(n)
-			}
+		if n, ok := status(errs, field(loc, "status"), v); ok {
+			resp.Status = n
 		}
 	}
 	if v, ok := obj["headers"]; ok {
@@ -306,17 +319,117 @@ func decodeResponse(errs *errorList, loc string, raw any) *Response {
 
 func decodeDelegate(errs *errorList, loc string, raw any) *Delegate {
 	d := &Delegate{}
-	obj, ok := object(errs, loc, raw, "request_headers", "response_headers")
+	obj, ok := object(errs, loc, raw, "to", "request_headers", "response_headers", "status", "timeout", "fallback", "shadow")
 	if !ok {
 		return d
 	}
+	if v, ok := obj["to"]; ok {
+		d.To = str(errs, field(loc, "to"), v)
+	}
 	if v, ok := obj["request_headers"]; ok {
-		d.RequestHeaders = stringMap(errs, field(loc, "request_headers"), v)
+		d.RequestHeaders = headerChanges(errs, field(loc, "request_headers"), v)
 	}
 	if v, ok := obj["response_headers"]; ok {
-		d.ResponseHeaders = stringMap(errs, field(loc, "response_headers"), v)
+		d.ResponseHeaders = headerChanges(errs, field(loc, "response_headers"), v)
+	}
+	if v, ok := obj["status"]; ok {
+		d.Status = statusMap(errs, field(loc, "status"), v)
+	}
+	if v, ok := obj["timeout"]; ok {
+		d.Timeout = str(errs, field(loc, "timeout"), v)
+	}
+	if v, ok := obj["fallback"]; ok {
+		d.Fallback = decodeFallback(errs, field(loc, "fallback"), v)
+	}
+	if v, ok := obj["shadow"]; ok {
+		d.Shadow = decodeResponse(errs, field(loc, "shadow"), v)
 	}
 	return d
+}
+
+func decodeFallback(errs *errorList, loc string, raw any) *Fallback {
+	f := &Fallback{}
+	obj, ok := object(errs, loc, raw, "on_status", "response", "responses", "mode")
+	if !ok {
+		return nil
+	}
+	if v, ok := obj["on_status"]; ok {
+		list, ok := v.([]any)
+		if !ok {
+			errs.add(field(loc, "on_status"), "must be a list of HTTP statuses, got %s", typeName(v))
+		}
+		for i, el := range list {
+			if n, ok := status(errs, index(field(loc, "on_status"), i), el); ok {
+				f.OnStatus = append(f.OnStatus, n)
+			}
+		}
+	}
+	if v, ok := obj["response"]; ok {
+		f.Response = decodeResponse(errs, field(loc, "response"), v)
+	}
+	if v, ok := obj["responses"]; ok {
+		f.Responses = decodeResponses(errs, field(loc, "responses"), v)
+	}
+	if v, ok := obj["mode"]; ok {
+		f.Mode = str(errs, field(loc, "mode"), v)
+	}
+	return f
+}
+
+// headerChanges decodes header -> value, where null removes the header.
+func headerChanges(errs *errorList, loc string, raw any) map[string]*string {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		errs.add(loc, "must be an object of strings (or null to remove a header), got %s", typeName(raw))
+		return nil
+	}
+	out := make(map[string]*string, len(obj))
+	for _, k := range sortedKeys(obj) {
+		if obj[k] == nil {
+			out[k] = nil
+			continue
+		}
+		s, ok := obj[k].(string)
+		if !ok {
+			errs.add(key(loc, k), "must be a string (or null to remove the header), got %s", typeName(obj[k]))
+		}
+		out[k] = &s
+	}
+	return out
+}
+
+// statusMap decodes {"501": 404}.
+func statusMap(errs *errorList, loc string, raw any) map[int]int {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		errs.add(loc, "must be an object mapping backend statuses to statuses, got %s", typeName(raw))
+		return nil
+	}
+	out := make(map[int]int, len(obj))
+	for _, k := range sortedKeys(obj) {
+		from, err := strconv.Atoi(k)
+		if err != nil || from < 100 || from > 599 {
+			errs.add(key(loc, k), "the key must be an HTTP status from 100 to 599")
+			continue
+		}
+		if to, ok := status(errs, key(loc, k), obj[k]); ok {
+			out[from] = to
+		}
+	}
+	return out
+}
+
+// status decodes an HTTP status, 100-599.
+func status(errs *errorList, loc string, raw any) (int, bool) {
+	n, ok := integer(errs, loc, raw)
+	if !ok {
+		return 0, false
+	}
+	if n < 100 || n > 599 {
+		errs.add(loc, "must be an HTTP status from 100 to 599, got %d", n)
+		return 0, false
+	}
+	return int(n), true
 }
 
 func decodeActive(errs *errorList, loc string, raw any) *Active {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -43,35 +44,161 @@ type backend struct {
 	log         *logger
 }
 
-// delegate sends the request on to the backend it was meant for and copies
-// the answer back: status, headers (less hop-by-hop ones) and body.
+// delegate sends the request on to the backend it was meant for, or the one
+// "to" names, and copies the answer back: status (mapped), headers (less
+// hop-by-hop ones) and body; or answers from its fallback when the backend
+// cannot.
 type delegate struct {
 	*backend
-	requestHeaders  []headerText
-	responseHeaders []headerText
-	templates       *templateSet // nil when no header is a template
+	to              *target // nil: the request's own URL
+	requestHeaders  []headerChange
+	responseHeaders []headerChange
+	status          map[int]int
+	timeout         time.Duration
+	fallback        *fallback
+	shadow          *shadow
+	templates       *templateSet // nil when nothing is a template
+}
+
+// headerChange sets a header, or removes it.
+type headerChange struct {
+	name   string
+	value  text
+	remove bool
+}
+
+// fallback answers instead of the backend.
+type fallback struct {
+	onStatus map[int]bool
+	answer   action
 }
 
 func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *delegate {
-	d := &delegate{backend: be, templates: newTemplateSet()}
-	compile := func(where string, m map[string]string) []headerText {
-		var out []headerText
+	d := &delegate{backend: be, templates: newTemplateSet(), status: cfg.Status}
+	changes := func(where string, m map[string]*string) []headerChange {
+		var out []headerChange
 		for _, name := range sortedKeys(m) {
-			v, err := compileText(d.templates, key(field(loc, where), name), m[name])
+			if m[name] == nil {
+				out = append(out, headerChange{name: canonicalHeader(name), remove: true})
+				continue
+			}
+			v, err := compileText(d.templates, key(field(loc, where), name), *m[name])
 			if err != nil {
 				errs.add(key(field(loc, where), name), "%v", err)
 				continue
 			}
-			out = append(out, headerText{name: canonicalHeader(name), value: v})
+			out = append(out, headerChange{name: canonicalHeader(name), value: v})
 		}
 		return out
 	}
-	d.requestHeaders = compile("request_headers", cfg.RequestHeaders)
-	d.responseHeaders = compile("response_headers", cfg.ResponseHeaders)
+	d.requestHeaders = changes("request_headers", cfg.RequestHeaders)
+	d.responseHeaders = changes("response_headers", cfg.ResponseHeaders)
+	if cfg.To != "" {
+		d.to = compileTarget(errs, field(loc, "to"), d.templates, cfg.To)
+	}
+	if cfg.Timeout != "" {
+		t, err := time.ParseDuration(cfg.Timeout)
+		if err != nil || t <= 0 {
+			errs.add(field(loc, "timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
+		}
+		d.timeout = t
+	}
+	if f := cfg.Fallback; f != nil {
+		floc := field(loc, "fallback")
+		d.fallback = &fallback{onStatus: map[int]bool{}}
+		statuses := f.OnStatus
+		if statuses == nil {
+			statuses = DefaultFallbackStatuses
+		}
+		for _, st := range statuses {
+			d.fallback.onStatus[st] = true
+		}
+		if f.Mode != "" && f.Responses == nil {
+			errs.add(field(floc, "mode"), "goes with responses")
+		}
+		switch {
+		case f.Response != nil && f.Responses != nil:
+			errs.add(floc, "has both response and responses: choose one")
+		case f.Response != nil:
+			d.fallback.answer = compileResponse(errs, field(floc, "response"), f.Response, be.log)
+		case f.Responses != nil:
+			d.fallback.answer = compileResponseSet(errs, floc, f.Mode, f.Responses, be.log)
+		default:
+			errs.add(floc, "has no answer: give it a response or responses")
+		}
+	}
+	if cfg.Shadow != nil {
+		d.shadow = &shadow{response: compileResponse(errs, field(loc, "shadow"), cfg.Shadow, be.log)}
+	}
 	if len(d.templates.names) == 0 {
 		d.templates = nil
 	}
 	return d
+}
+
+// target is a compiled "to": a parsed URL, or a template that gives one.
+type target struct {
+	fixed *url.URL
+	text  text
+}
+
+func compileTarget(errs *errorList, loc string, s *templateSet, src string) *target {
+	t, err := compileText(s, loc, src)
+	if err != nil {
+		errs.add(loc, "%v", err)
+		return nil
+	}
+	if t.template >= 0 {
+		return &target{text: t}
+	}
+	u, err := parseTarget(src)
+	if err != nil {
+		errs.add(loc, "%v", err)
+		return nil
+	}
+	return &target{fixed: u}
+}
+
+// parseTarget checks a "to" URL: absolute http(s), with a host and no query.
+func parseTarget(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("bad URL %q: %v", s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("%q must be an absolute http or https URL", s)
+	case u.Host == "":
+		return nil, fmt.Errorf("%q has no host", s)
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, fmt.Errorf("%q has a query string: the request's own query is kept, so \"to\" may not have one", s)
+	case u.Fragment != "":
+		return nil, fmt.Errorf("%q has a fragment", s)
+	}
+	return u, nil
+}
+
+// resolve returns the URL the request goes to: the target's scheme and host,
+// the target's path before the request's, the request's query.
+func (t *target) resolve(req *url.URL, bt *boundTemplates, scratch *bytes.Buffer) (*url.URL, error) {
+	base := t.fixed
+	if base == nil {
+		s, err := t.text.render(bt, scratch)
+		if err != nil {
+			return nil, err
+		}
+		if base, err = parseTarget(s); err != nil {
+			return nil, err
+		}
+	}
+	u := *req
+	u.Scheme, u.Host, u.User = base.Scheme, base.Host, base.User
+	if prefix := strings.TrimSuffix(base.Path, "/"); prefix != "" {
+		u.Path = prefix + req.Path
+		if req.RawPath != "" {
+			u.RawPath = strings.TrimSuffix(base.EscapedPath(), "/") + req.RawPath
+		}
+	}
+	return &u, nil
 }
 
 // hopHeaders are meaningful for one connection only and never cross a proxy
@@ -121,26 +248,15 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	scratch := getBuffer()
 	defer putBuffer(scratch)
 
-	// A shallow copy shares the caller's header map; it is replaced by a
-	// copy before anything in it changes, so the caller's map never does.
-	out := x.req.WithContext(x.req.Context())
-	out.RequestURI = ""
-	out.Body = x.body.replay()
-	if len(d.requestHeaders) > 0 || hasHopHeaders(out.Header) {
-		out.Header = out.Header.Clone()
-		if out.Header == nil {
-			out.Header = http.Header{}
-		}
-		removeHopHeaders(out.Header)
-		for _, f := range d.requestHeaders {
-			v, err := f.value.render(bt, scratch)
-			if err != nil {
-				d.failTemplate(w, x, err)
-				closeBody(out.Body)
-				return
-			}
-			out.Header[f.name] = []string{sanitizeHeaderValue(v)}
-		}
+	out, err := d.outgoing(x, bt, scratch)
+	if err != nil {
+		d.failTemplate(w, x, err)
+		return
+	}
+	if d.timeout > 0 {
+		ctx, cancel := context.WithTimeout(out.Context(), d.timeout)
+		defer cancel()
+		out = out.WithContext(ctx)
 	}
 
 	resp, err := d.transport.RoundTrip(out)
@@ -149,6 +265,10 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		return
 	}
 	defer resp.Body.Close()
+	if d.fallback != nil && d.fallback.onStatus[resp.StatusCode] {
+		d.answerFallback(w, x, "backend answered "+strconv.Itoa(resp.StatusCode))
+		return
+	}
 
 	// The whole answer is read before anything is written, so that a
 	// backend that fails half way, or sends more than the bound, gets a
@@ -168,16 +288,75 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	if hasHopHeaders(h) {
 		removeHopHeaders(h)
 	}
-	for _, f := range d.responseHeaders {
-		v, err := f.value.render(bt, scratch)
+	for _, c := range d.responseHeaders {
+		if c.remove {
+			delete(h, c.name)
+			continue
+		}
+		v, err := c.value.render(bt, scratch)
 		if err != nil {
 			d.failTemplate(w, x, err)
 			return
 		}
-		h[f.name] = []string{sanitizeHeaderValue(v)}
+		h[c.name] = []string{sanitizeHeaderValue(v)}
 	}
-	w.WriteHeader(resp.StatusCode)
+	status := resp.StatusCode
+	if mapped, ok := d.status[status]; ok {
+		status = mapped
+	}
+	w.WriteHeader(status)
 	w.Write(body.Bytes())
+	if d.shadow != nil {
+		d.shadow.compare(x, body.Bytes(), d.log)
+	}
+}
+
+// outgoing builds the request for the backend. A shallow copy shares the
+// caller's header map; it is replaced by a copy before anything in it
+// changes, so the caller's map never does.
+func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buffer) (*http.Request, error) {
+	out := x.req.WithContext(x.req.Context())
+	out.RequestURI = ""
+	if d.to != nil {
+		u, err := d.to.resolve(x.req.URL, bt, scratch)
+		if err != nil {
+			return nil, err
+		}
+		out.URL, out.Host = u, u.Host
+	}
+	if len(d.requestHeaders) > 0 || hasHopHeaders(out.Header) {
+		out.Header = out.Header.Clone()
+		if out.Header == nil {
+			out.Header = http.Header{}
+		}
+		removeHopHeaders(out.Header)
+		for _, c := range d.requestHeaders {
+			if c.remove {
+				delete(out.Header, c.name)
+				continue
+			}
+			v, err := c.value.render(bt, scratch)
+			if err != nil {
+				return nil, err
+			}
+			out.Header[c.name] = []string{sanitizeHeaderValue(v)}
+		}
+	}
+	out.Body = x.body.replay() // last: nothing can fail after the body is taken
+	return out, nil
+}
+
+// answerFallback serves the fallback, saying why in the debug header and
+// the log.
+func (d *delegate) answerFallback(w http.ResponseWriter, x *exchange, why string) {
+	if d.log.debug {
+		d.log.Debug(who(x), "fallback for", x.requestLine(), "-", why)
+	}
+	if x.debugValue != nil {
+		x.debugValue = []string{x.ruleName() + " (fallback: " + why + ")"}
+		w.Header()[DebugHeader] = x.debugValue
+	}
+	d.fallback.answer.serve(w, x)
 }
 
 // errTooLarge is the error of an answer longer than max_response_bytes.
@@ -211,8 +390,8 @@ func closeBody(b io.ReadCloser) {
 	}
 }
 
-// failBackend answers 504 when the request's deadline passed, 502 otherwise,
-// with a message that tells the kind of failure.
+// failBackend answers 504 when the deadline passed, 502 otherwise, with a
+// message that tells the kind of failure; or the fallback, if there is one.
 func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 	status, message := http.StatusBadGateway, "backend error"
 	var tooLarge errTooLarge
@@ -229,13 +408,17 @@ func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 	case errors.As(err, &netErr) && netErr.Op == "dial":
 		message = "backend unreachable"
 	}
+	if d.fallback != nil && x.req.Context().Err() == nil {
+		d.answerFallback(w, x, message)
+		return
+	}
 	d.log.Warning(who(x), "could not delegate", x.requestLine(), "-", message+":", err)
 	x.fail(w, status, message)
 }
 
 func (d *delegate) failTemplate(w http.ResponseWriter, x *exchange, err error) {
-	d.log.Error(who(x), "could not render a header for", x.requestLine(), "-", err)
-	x.fail(w, http.StatusInternalServerError, "delegate header template failed")
+	d.log.Error(who(x), "could not render the delegation of", x.requestLine(), "-", err)
+	x.fail(w, http.StatusInternalServerError, "delegate template failed")
 }
 
 // who starts a log line about a request: which rule had it.

@@ -16,14 +16,24 @@ import (
 // applies runs its action; when none does, the request is delegated. It is
 // an http.Handler, the form a KrakenD client plugin hands the gateway.
 type Engine struct {
-	rules       []*rule
-	index       *pathIndex // nil for short lists, tried one by one
-	noMatch     *delegate  // what happens when no rule matches
+	current     atomic.Pointer[ruleSet] // nil while a rules_file has never been valid
+	noMatch     *delegate               // what happens when no rule matches
 	maxBody     int64
 	debugHeader bool
 	transport   *http.Transport // owned by the engine, closed with its context
+	backend     *backend
 	log         *logger
 	exchanges   sync.Pool
+
+	inline    []Rule // kept to recompile with each new rules_file
+	rulesFile *rulesFile
+}
+
+// ruleSet is the rules in force: replaced whole when a rules_file changes,
+// so that a request sees the old set or the new one, never a mix.
+type ruleSet struct {
+	rules []*rule
+	index *pathIndex // nil for short lists, tried one by one
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -63,14 +73,21 @@ type Options struct {
 }
 
 // New decodes and compiles a "krakend-rules" object. When ctx ends, the
-// engine's idle backend connections are closed.
+// engine's idle backend connections are closed and its rules_file is no
+// longer watched.
 func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	cfg, decodeErr := Decode(raw)
 	e, compileErr := Compile(cfg, opts)
 	if err := joinErrors(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
-	if e.transport != nil && ctx != nil && ctx.Done() != nil {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if e.rulesFile != nil {
+		go e.watchRulesFile(ctx)
+	}
+	if e.transport != nil && ctx.Done() != nil {
 		go func() {
 			<-ctx.Done()
 			e.transport.CloseIdleConnections()
@@ -81,10 +98,12 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 
 // Compile prepares a decoded Config: globs, templates, static bodies and
 // files are compiled or read here, once. Every problem is reported, each
-// with its location.
+// with its location. A rules_file that is missing or invalid is not an
+// error here: it is logged, and the engine fails closed until the file
+// becomes valid (New watches it).
 func Compile(cfg *Config, opts Options) (*Engine, error) {
 	log := newLogger(opts.Logger)
-	e := &Engine{maxBody: cfg.MaxBodyBytes, debugHeader: cfg.DebugHeader, log: log}
+	e := &Engine{maxBody: cfg.MaxBodyBytes, debugHeader: cfg.DebugHeader, log: log, inline: cfg.Rules}
 	transport := opts.Transport
 	if transport == nil {
 		e.transport = NewTransport()
@@ -94,24 +113,54 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		e.maxBody = DefaultMaxBodyBytes
 	}
 	e.exchanges.New = func() any { return new(exchange) }
-	be := &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, log: log}
-	if be.maxResponse <= 0 {
-		be.maxResponse = DefaultMaxResponseBytes
+	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, log: log}
+	if e.backend.maxResponse <= 0 {
+		e.backend.maxResponse = DefaultMaxResponseBytes
 	}
 
 	var errs errorList
-	names := map[string]int{}
-	for i := range cfg.Rules {
-		rc := &cfg.Rules[i]
-		loc := index("rules", i)
+	e.noMatch = compileDelegate(&errs, "", &Delegate{}, e.backend)
+	if cfg.RulesFile != "" {
+		e.rulesFile = compileRulesFile(&errs, cfg)
+	}
+	set, err := e.compileRules(nil, "")
+	errs = append(errs, flatten(err)...)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	if e.rulesFile == nil {
+		e.install(set, "")
+		return e, nil
+	}
+	// With a rules_file, the inline rules are valid: what is left to know is
+	// whether the file is.
+	e.reloadRulesFile()
+	return e, nil
+}
+
+// compileRules compiles the inline rules followed by the rules of a
+// rules_file (nil when there is none).
+func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, error) {
+	var errs errorList
+	set := &ruleSet{}
+	names := map[string]string{}
+	all := append(append([]Rule(nil), e.inline...), fileRules...)
+	for i := range all {
+		rc := &all[i]
+		loc, defaultName := index("rules", i), "rule["+strconv.Itoa(i)+"]"
+		if i >= len(e.inline) {
+			j := i - len(e.inline)
+			loc = fileLocation(fileName) + index("rules", j)
+			defaultName = fileName + ":rule[" + strconv.Itoa(j) + "]"
+		}
 		name := rc.Name
 		if name == "" {
-			name = "rule[" + strconv.Itoa(i) + "]"
+			name = defaultName
 		}
 		if first, dup := names[name]; dup {
-			errs.add(field(loc, "name"), "duplicate rule name %q (also rules[%d])", name, first)
+			errs.add(field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
 		} else {
-			names[name] = i
+			names[name] = loc
 		}
 		r := &rule{
 			name:        name,
@@ -120,29 +169,43 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 			logAnswered: "rule " + strconv.Quote(name) + " answered",
 			debugValue:  []string{name},
 		}
-		e.rules = append(e.rules, r)
+		set.rules = append(set.rules, r)
 		if !rc.undecodable {
-			compileRule(&errs, loc, r, rc, be)
+			compileRule(&errs, loc, r, rc, e.backend)
 		}
 	}
-	e.noMatch = compileDelegate(&errs, "", &Delegate{}, be)
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	if len(e.rules) >= minIndexedRules {
-		e.index = newPathIndex(e.rules)
+	if len(set.rules) >= minIndexedRules {
+		set.index = newPathIndex(set.rules)
 	}
+	return set, nil
+}
 
-	if len(e.rules) == 0 {
-		log.Warning("no rules configured: every request is delegated to the backend")
-	} else {
-		ruleNames := make([]string, len(e.rules))
-		for i, r := range e.rules {
-			ruleNames[i] = r.name
-		}
-		log.Info(fmt.Sprintf("%d rules loaded: %s", len(e.rules), strings.Join(ruleNames, ", ")))
+// install puts a rule set in force and says so.
+func (e *Engine) install(set *ruleSet, origin string) {
+	e.current.Store(set)
+	if len(set.rules) == 0 {
+		e.log.Warning("no rules configured: every request is delegated to the backend")
+		return
 	}
-	return e, nil
+	names := make([]string, len(set.rules))
+	for i, r := range set.rules {
+		names[i] = r.name
+	}
+	e.log.Info(fmt.Sprintf("%d rules loaded%s: %s", len(set.rules), origin, strings.Join(names, ", ")))
+}
+
+// flatten returns the errors joined in err, one by one.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
 func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
@@ -191,11 +254,16 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 // ServeHTTP finds the first rule that applies and runs its action; when
 // none does, the request is delegated.
 func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	set := e.current.Load()
+	if set == nil {
+		writeError(w, http.StatusInternalServerError, "krakend-rules: invalid configuration", "")
+		return
+	}
 	x := e.exchanges.Get().(*exchange)
 	x.reset(req, e.maxBody)
 	defer e.release(x)
 
-	r := e.find(x)
+	r := set.find(x)
 	if r == nil {
 		if e.debugHeader {
 			x.debugValue = delegatedValue
@@ -224,15 +292,14 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.action.serve(w, x)
 }
 
-// find returns the first rule that applies to the request, or nil: it is
-// active now, its conditions hold, and it wins its probability draw.
-func (e *Engine) find(x *exchange) *rule {
-	if e.index != nil {
-		if r, ok := e.index.candidates(x.req.URL.Path, x.applies); ok {
+// find returns the first rule that applies to the request, or nil.
+func (s *ruleSet) find(x *exchange) *rule {
+	if s.index != nil {
+		if r, ok := s.index.candidates(x.req.URL.Path, x.applies); ok {
 			return r
 		}
 	}
-	for _, r := range e.rules {
+	for _, r := range s.rules {
 		if x.applies(r) {
 			return r
 		}

@@ -91,7 +91,7 @@ func BenchmarkDecide(b *testing.B) {
 								req.ContentLength = int64(len(body))
 							}
 							x.reset(req, e.maxBody)
-							if r := e.find(x); (r != nil) != (idx >= 0) {
+							if r := e.current.Load().find(x); (r != nil) != (idx >= 0) {
 								b.Fatal("wrong decision")
 							}
 						}

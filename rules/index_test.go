@@ -87,7 +87,7 @@ func TestIndexKeepsFirstMatchOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.index == nil {
+		if e.current.Load().index == nil {
 			t.Fatal("no index for a long rule list")
 		}
 		for range 200 {
@@ -103,9 +103,9 @@ func TestIndexKeepsFirstMatchOrder(t *testing.T) {
 			req := httptest.NewRequest(method, "http://backend.invalid"+path, nil)
 			x := &exchange{}
 			x.reset(req, e.maxBody)
-			got := e.find(x)
+			got := e.current.Load().find(x)
 			var want *rule
-			for _, r := range e.rules {
+			for _, r := range e.current.Load().rules {
 				if x.applies(r) {
 					want = r
 					break

@@ -154,16 +154,7 @@ func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {
 		}
 		values[i] = sanitizeHeaderValue(v)
 	}
-	var err error
-	switch {
-	case r.rawBody >= 0:
-		err = bt.execute(body, r.rawBody)
-	case r.body != nil:
-		body.Write(r.body)
-	default:
-		err = r.jsonBody.render(bt, body, scratch)
-	}
-	if err != nil {
+	if err := r.renderBody(bt, body, scratch); err != nil {
 		r.fail(w, x, err)
 		return
 	}
@@ -180,6 +171,34 @@ func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {
 	}
 	w.WriteHeader(r.status)
 	w.Write(body.Bytes())
+}
+
+// renderBody writes the body for one request into buf.
+func (r *response) renderBody(bt *boundTemplates, buf, scratch *bytes.Buffer) error {
+	switch {
+	case r.rawBody >= 0:
+		return bt.execute(buf, r.rawBody)
+	case r.body != nil:
+		buf.Write(r.body)
+		return nil
+	default:
+		return r.jsonBody.render(bt, buf, scratch)
+	}
+}
+
+// bodyFor renders only the body, into a new slice (for a shadow
+// comparison, which outlives the request's buffers).
+func (r *response) bodyFor(x *exchange) ([]byte, error) {
+	if r.templates == nil {
+		return r.body, nil
+	}
+	bt := r.templates.bind(x)
+	defer r.templates.release(bt)
+	scratch := getBuffer()
+	defer putBuffer(scratch)
+	var buf bytes.Buffer
+	err := r.renderBody(bt, &buf, scratch)
+	return buf.Bytes(), err
 }
 
 func (r *response) fail(w http.ResponseWriter, x *exchange, err error) {
