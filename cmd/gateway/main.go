@@ -1,17 +1,22 @@
 // Command gateway is a small KrakenD-compatible API gateway built on Lura
-// v2.10.0, the framework inside KrakenD CE 2.10. It loads HTTP client
-// plugins exactly as KrakenD CE does — the plugin/http-client namespace
-// alias, Normalize, LoadWithLogger and HTTPRequestExecutorWithContext — so
-// that the krakend-rules plugin can be run and tested end to end here.
+// v2.10.0, the framework inside KrakenD CE 2.10. It exists to run and test
+// the krakend-rules plugin end to end: it reads a krakend.json, loads HTTP
+// client plugins the way KrakenD CE does and serves the endpoints through
+// Lura's gin router. It is a test and demo host, not a production gateway:
+// none of KrakenD's other components (security, telemetry, rate limits, ...)
+// are there.
 //
-// It is a demo and test host. In production, load the plugin's .so into
-// your own KrakenD.
+// Usage:
 //
-//	gateway -c krakend.json [-d] [-p port] [-l DEBUG]
+//	gateway -c krakend.json [-d] [-p 8080] [-l DEBUG]
+//
+// The plugin and this binary must be built with the same Go release and the
+// same flags, or the plugin refuses to load: build both with "make build".
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,65 +34,89 @@ import (
 	"github.com/luraproject/lura/v2/transport/http/server"
 )
 
+// clientPluginNamespace is the key KrakenD users write for HTTP client
+// plugins; Lura knows the same object under plugin.Namespace.
+const clientPluginNamespace = "plugin/http-client"
+
+// loggingNamespaces are the extra_config keys whose "level" sets the log
+// level when -l is not given: KrakenD's current one and its legacy one.
+var loggingNamespaces = []string{"telemetry/logging", "github_com/devopsfaith/krakend-gologging"}
+
+const defaultLogLevel = "INFO"
+
+// options are the command line flags.
+type options struct {
+	configFile string
+	debug      bool
+	port       int
+	logLevel   string
+}
+
 func main() {
-	flags := flag.NewFlagSet("gateway", flag.ExitOnError)
-	configFile := flags.String("c", "./krakend.json", "path to the configuration file")
-	debug := flags.Bool("d", false, "enable the /__debug/ and /__echo/ endpoints")
-	port := flags.Int("p", 0, "port of the service (default: the configuration's, or 8080)")
-	level := flags.String("l", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: the configuration's telemetry/logging level, or INFO)")
-	flags.Parse(os.Args[1:])
+	opts, err := parseFlags(os.Args[1:], os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		os.Exit(2)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *configFile, *debug, *port, *level, os.Stdout); err != nil {
+
+	if err := run(ctx, opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
 	}
 }
 
-// run serves the configuration until ctx ends.
-func run(ctx context.Context, configFile string, debug bool, port int, level string, out io.Writer) error {
-	// KrakenD's name for the client plugin namespace. Lura's parser does not
-	// apply aliases by itself: Normalize does, after parsing.
-	config.ExtraConfigAlias["plugin/http-client"] = plugin.Namespace
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var opts options
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&opts.configFile, "c", "./krakend.json", "path to the krakend.json configuration file")
+	fs.BoolVar(&opts.debug, "d", false, "enable the /__debug/ and /__echo/ endpoints")
+	fs.IntVar(&opts.port, "p", 0, "port of the service (overrides the configuration's \"port\")")
+	fs.StringVar(&opts.logLevel, "l", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: the configuration's telemetry/logging level, else "+defaultLogLevel+")")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "gateway: a KrakenD-compatible test and demo gateway on Lura v2.10.0")
+		fmt.Fprintln(fs.Output(), "\nUsage: gateway -c krakend.json [-d] [-p port] [-l level]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return opts, err
+	}
+	if fs.NArg() > 0 {
+		err := fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+		return opts, err
+	}
+	return opts, nil
+}
 
-	cfg, err := config.NewParser().Parse(configFile)
+// run serves the configuration until ctx is cancelled. It returns an error
+// when the configuration cannot be used or the server stops on its own (for
+// example because the port is taken).
+func run(ctx context.Context, opts options, out io.Writer) error {
+	cfg, err := loadConfig(opts)
 	if err != nil {
-		return fmt.Errorf("parsing %s: %w", configFile, err)
+		return err
 	}
-	cfg.Normalize()
-	if debug {
-		cfg.Debug, cfg.Echo = true, true
-	}
-	if port != 0 {
-		cfg.Port = port
-	}
+
+	level := opts.logLevel
 	if level == "" {
-		level = configuredLevel(cfg)
+		level = configLogLevel(cfg)
 	}
 	logger, err := logging.NewLogger(level, out, "[KRAKEND]")
 	if err != nil {
 		return fmt.Errorf("log level %q: %w", level, err)
 	}
 
-	if cfg.Plugin != nil {
-		n, err := plugin.LoadWithLogger(cfg.Plugin.Folder, cfg.Plugin.Pattern, plugin.RegisterClient, logger)
-		if err != nil {
-			logger.Warning("[SERVICE: Executor Plugin]", err.Error())
-		}
-		logger.Info("[SERVICE: Executor Plugin] Total plugins loaded:", n)
-	}
+	logger.Info("Starting the gateway (Lura v2.10.0) with", opts.configFile)
+	loadPlugins(cfg.Plugin, logger)
 
-	// As KrakenD CE's backend factory does: every backend's HTTP executor
-	// goes through the client plugin loader, which injects a plugin where
-	// the backend's plugin/http-client config names one.
-	executorFactory := plugin.HTTPRequestExecutorWithContext(ctx, logger, func(*config.Backend) client.HTTPRequestExecutor {
-		return client.DefaultHTTPRequestExecutor(client.NewHTTPClient)
-	})
-	backendFactory := func(b *config.Backend) proxy.Proxy {
-		return proxy.NewHTTPProxyWithHTTPExecutor(b, executorFactory(b), b.Decoder)
-	}
-
+	backendFactory := newBackendFactory(ctx, logger)
 	routerFactory := krakendgin.NewFactory(krakendgin.Config{
 		Engine:         krakendgin.NewEngine(cfg, krakendgin.EngineOptions{Logger: logger, Writer: out}),
 		Middlewares:    nil,
@@ -96,16 +125,78 @@ func run(ctx context.Context, configFile string, debug bool, port int, level str
 		Logger:         logger,
 		RunServer:      server.RunServerWithLoggerFactory(logger),
 	})
-	routerFactory.NewWithContext(ctx).Run(cfg) // returns when ctx ends
+
+	// Run returns when ctx is cancelled (clean shutdown) or when the server
+	// could not start or failed; only the first is a success.
+	routerFactory.NewWithContext(ctx).Run(cfg)
+	if ctx.Err() == nil {
+		return errors.New("the server stopped unexpectedly (see the log above)")
+	}
+	logger.Info("Gateway stopped")
 	return nil
 }
 
-// configuredLevel reads KrakenD's telemetry/logging level, default INFO.
-func configuredLevel(cfg config.ServiceConfig) string {
-	if opts, ok := cfg.ExtraConfig["telemetry/logging"].(map[string]interface{}); ok {
-		if l, ok := opts["level"].(string); ok && l != "" {
-			return strings.ToUpper(l)
+// loadConfig parses the configuration with Lura's parser, maps KrakenD's
+// plugin namespace to Lura's and applies the command line overrides.
+func loadConfig(opts options) (config.ServiceConfig, error) {
+	// Lura's parser does not apply the aliases itself: Normalize must be
+	// called on the parsed configuration, or the plugin loads but is never
+	// injected into any backend.
+	config.ExtraConfigAlias[clientPluginNamespace] = plugin.Namespace
+	cfg, err := config.NewParser().Parse(opts.configFile)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Normalize()
+
+	if opts.debug {
+		cfg.Debug = true
+		cfg.Echo = true
+	}
+	if opts.port != 0 {
+		cfg.Port = opts.port
+	}
+	return cfg, nil
+}
+
+// configLogLevel returns the level named in the configuration's logging
+// extra_config, or the default.
+func configLogLevel(cfg config.ServiceConfig) string {
+	for _, ns := range loggingNamespaces {
+		if m, ok := cfg.ExtraConfig[ns].(map[string]interface{}); ok {
+			if level, ok := m["level"].(string); ok && level != "" {
+				return level
+			}
 		}
 	}
-	return "INFO"
+	return defaultLogLevel
+}
+
+// loadPlugins loads the HTTP client plugins found in the configured folder,
+// as KrakenD CE does: a plugin that fails to load is logged, not fatal.
+func loadPlugins(p *config.Plugin, logger logging.Logger) {
+	if p == nil {
+		logger.Info("[PLUGINS] No plugin folder configured: no plugins loaded")
+		return
+	}
+	n, err := plugin.LoadWithLogger(p.Folder, p.Pattern, plugin.RegisterClient, logger)
+	if err != nil {
+		logger.Warning("[PLUGINS] Loading http client plugins:", err.Error())
+	}
+	logger.Info("[PLUGINS] Total http client plugins loaded:", n)
+}
+
+// newBackendFactory builds the backend pipe like KrakenD CE's backend
+// factory: Lura's default HTTP executor, wrapped so that a backend naming a
+// client plugin in its extra_config gets the plugin's handler instead.
+func newBackendFactory(ctx context.Context, logger logging.Logger) proxy.BackendFactory {
+	requestExecutorFactory := plugin.HTTPRequestExecutorWithContext(ctx, logger,
+		func(*config.Backend) client.HTTPRequestExecutor {
+			return client.DefaultHTTPRequestExecutor(client.NewHTTPClient)
+		})
+	return func(backend *config.Backend) proxy.Proxy {
+		logger.Debug(fmt.Sprintf("[BACKEND: %s %s -> %s %s] Building the backend pipe",
+			backend.ParentEndpointMethod, backend.ParentEndpoint, backend.Method, backend.URLPattern))
+		return proxy.NewHTTPProxyWithHTTPExecutor(backend, requestExecutorFactory(backend), backend.Decoder)
+	}
 }
