@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -274,9 +275,10 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	// backend that fails half way, or sends more than the bound, gets a
 	// clean 502 instead of a truncated answer passed off as a success.
 	// (KrakenD buffers the plugin's answer whole anyway.)
-	body := getBuffer()
-	defer putBuffer(body)
-	if err := readAnswer(body, resp, d.maxResponse); err != nil {
+	pooled := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(pooled)
+	body, err := readAnswer((*pooled)[:0], resp, d.maxResponse)
+	if err != nil {
 		d.failBackend(w, x, err)
 		return
 	}
@@ -305,9 +307,9 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		status = mapped
 	}
 	w.WriteHeader(status)
-	w.Write(body.Bytes())
+	w.Write(body)
 	if d.shadow != nil {
-		d.shadow.compare(x, body.Bytes(), d.log)
+		d.shadow.compare(x, body, d.log)
 	}
 }
 
@@ -366,27 +368,39 @@ func (e errTooLarge) Error() string {
 	return "the answer is longer than max_response_bytes (" + strconv.FormatInt(e.limit, 10) + ")"
 }
 
-// readAnswer reads the backend's answer body into buf, at most limit bytes.
-func readAnswer(buf *bytes.Buffer, resp *http.Response, limit int64) error {
-	if resp.ContentLength > limit {
-		return errTooLarge{limit}
-	}
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead) // one allocation, and room to see EOF
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if n > limit {
-		return errTooLarge{limit}
-	}
-	return nil
-}
+// answerBuffers hold the answers of delegations while they are copied: most
+// answers fit, and a larger one gets a slice of its own.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-func closeBody(b io.ReadCloser) {
-	if b != nil {
-		b.Close()
+// readAnswer reads the backend's answer body, at most limit bytes, into b's
+// spare room when it is large enough, or else into a slice of its own. That
+// slice grows by doubling but never past limit+1, so an answer that is too
+// long costs at most about one and a half times the limit while it is found
+// out.
+func readAnswer(b []byte, resp *http.Response, limit int64) ([]byte, error) {
+	if resp.ContentLength > limit {
+		return nil, errTooLarge{limit}
+	}
+	if resp.ContentLength >= 0 && int64(cap(b)) < resp.ContentLength+1 {
+		b = make([]byte, 0, resp.ContentLength+1) // +1: room to see EOF without growing
+	}
+	for {
+		if len(b) == cap(b) {
+			grown := make([]byte, len(b), min(2*int64(cap(b))+bytes.MinRead, limit+1))
+			copy(grown, b)
+			b = grown
+		}
+		n, err := resp.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return nil, errTooLarge{limit}
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the answer: %w", err)
+		}
 	}
 }
 
