@@ -1,0 +1,363 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The tests in this file hold the plugin, inside the gateway, to the
+// contract the README documents: the rule fields, the delegate action, the
+// error answers, the log lines, and what KrakenD's encodings and
+// input_headers / input_query_strings do to all that.
+
+// endpointJSON is one KrakenD endpoint with one backend that uses the
+// plugin named pluginName with the raw JSON rules configuration. noOp sets
+// the no-op encodings that let status and headers pass through.
+type endpointJSON struct {
+	method, endpoint, host, urlPattern string
+	timeout                            string
+	inputHeaders, inputQuery           []string
+	noOp                               bool
+	pluginName                         string // default krakend-rules
+	rules                              string
+}
+
+func (e endpointJSON) String() string {
+	m := map[string]any{
+		"endpoint":            e.endpoint,
+		"method":              e.method,
+		"input_headers":       nonNil(e.inputHeaders),
+		"input_query_strings": nonNil(e.inputQuery),
+	}
+	if e.timeout != "" {
+		m["timeout"] = e.timeout
+	}
+	name := e.pluginName
+	if name == "" {
+		name = "krakend-rules"
+	}
+	backend := map[string]any{
+		"host":        []string{e.host},
+		"url_pattern": e.urlPattern,
+		"extra_config": map[string]any{"plugin/http-client": map[string]any{
+			"name":          name,
+			"krakend-rules": json.RawMessage(e.rules),
+		}},
+	}
+	if e.noOp {
+		m["output_encoding"] = "no-op"
+		backend["encoding"] = "no-op"
+	}
+	m["backend"] = []any{backend}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("endpoint %s: %v", e.endpoint, err))
+	}
+	return string(b)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// serviceJSON is a krakend.json with the endpoints (startGateway sets the
+// port and the plugin folder).
+func serviceJSON(timeout string, endpoints ...endpointJSON) string {
+	parts := make([]string, len(endpoints))
+	for i, e := range endpoints {
+		parts[i] = e.String()
+	}
+	return fmt.Sprintf(`{"version":3,"listen_ip":"127.0.0.1","timeout":%q,"endpoints":[%s]}`, timeout, strings.Join(parts, ","))
+}
+
+// sameJSON fails unless got holds the JSON value want.
+func sameJSON(t *testing.T, what, got, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("%s: bad expected JSON %s: %v", what, want, err)
+	}
+	if err := json.Unmarshal([]byte(got), &g); err != nil || !reflect.DeepEqual(g, w) {
+		t.Errorf("%s: body\n  %s\nwant\n  %s", what, got, want)
+	}
+}
+
+// ordersRules is the README's example configuration, with the delegate
+// action's header templates filled in.
+const ordersRules = `{
+	"max_body_bytes": 1048576,
+	"rules": [
+		{"name": "orders-maintenance",
+		 "match": {"path": "/orders/**", "methods": ["post", "PUT", "DELETE"],
+		           "headers": {"X-Tenant": "acme-*"}, "query": {"dry_run": "!true"},
+		           "body": {"order.currency": "{EUR,USD}"}},
+		 "response": {"status": 503, "headers": {"Retry-After": "600"},
+		              "body": {"error": "maintenance", "path": "{{ .Path }}", "tenant": "{{ .Header.Get \"X-Tenant\" }}"}}},
+		{"name": "everything-else",
+		 "delegate": {"request_headers": {"X-Rules-Rule": "{{ .Rule }}"},
+		              "response_headers": {"X-Delegated-By": "{{ .Rule }} {{ .Method }}"}}}
+	]}`
+
+// echoBackend answers 201 with what it received, so that a test sees
+// through the gateway what the plugin delegated.
+func echoBackend(w http.ResponseWriter, r *http.Request, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Backend", "orders")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(map[string]string{
+		"method": r.Method,
+		"path":   r.URL.Path,
+		"query":  r.URL.RawQuery,
+		"tenant": r.Header.Get("X-Tenant"),
+		"rule":   r.Header.Get("X-Rules-Rule"),
+		"body":   string(body),
+	})
+}
+
+func TestTheReadmeExampleThroughTheGateway(t *testing.T) {
+	backend := newBackend(t, echoBackend)
+	var endpoints []endpointJSON
+	for _, method := range []string{"POST", "PUT", "DELETE", "GET"} {
+		endpoints = append(endpoints, endpointJSON{
+			method: method, endpoint: "/orders/{id}", host: backend.url, urlPattern: "/orders/{id}",
+			inputHeaders: []string{"X-Tenant", "Content-Type"}, inputQuery: []string{"dry_run"},
+			noOp: true, rules: ordersRules,
+		})
+	}
+	g := startGateway(t, serviceJSON("3s", endpoints...))
+
+	const eur, usd, gbp = `{"order":{"currency":"EUR"}}`, `{"order":{"currency":"USD"}}`, `{"order":{"currency":"GBP"}}`
+	maintenance := func(path, tenant string) string {
+		return fmt.Sprintf(`{"error":"maintenance","path":%q,"tenant":%q}`, path, tenant)
+	}
+	tests := []struct {
+		name           string
+		method, path   string
+		tenant, body   string
+		answered       string // the rule's JSON body; "" when delegated
+		delegatedQuery string
+	}{
+		{name: "a POST by an acme tenant in EUR is answered by the maintenance rule",
+			method: "POST", path: "/orders/42", tenant: "acme-eu", body: eur, answered: maintenance("/orders/42", "acme-eu")},
+		{name: "a PUT in USD is answered too",
+			method: "PUT", path: "/orders/42", tenant: "acme-us", body: usd, answered: maintenance("/orders/42", "acme-us")},
+		{name: "a DELETE with a body is answered too",
+			method: "DELETE", path: "/orders/7", tenant: "acme-eu", body: eur, answered: maintenance("/orders/7", "acme-eu")},
+		{name: "dry_run=false does not lift the maintenance: only true does",
+			method: "POST", path: "/orders/42?dry_run=false", tenant: "acme-eu", body: eur, answered: maintenance("/orders/42", "acme-eu")},
+		{name: "dry_run=true is delegated",
+			method: "POST", path: "/orders/42?dry_run=true", tenant: "acme-eu", body: eur, delegatedQuery: "dry_run=true"},
+		{name: "a query string outside input_query_strings reaches neither the plugin nor the backend",
+			method: "POST", path: "/orders/42?dry_run=true&debug=1", tenant: "acme-eu", body: eur, delegatedQuery: "dry_run=true"},
+		{name: "another currency is delegated",
+			method: "POST", path: "/orders/42", tenant: "acme-eu", body: gbp},
+		{name: "a body that is not JSON is delegated",
+			method: "POST", path: "/orders/42", tenant: "acme-eu", body: `currency=EUR`},
+		{name: "another tenant is delegated",
+			method: "POST", path: "/orders/42", tenant: "globex", body: eur},
+		{name: "no tenant header is delegated",
+			method: "POST", path: "/orders/42", body: eur},
+		{name: "a GET is delegated",
+			method: "GET", path: "/orders/42", tenant: "acme-eu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := http.Header{"Content-Type": {"application/json"}, "X-Not-Forwarded": {"secret"}}
+			if tt.tenant != "" {
+				header.Set("X-Tenant", tt.tenant)
+			}
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			before := len(backend.received())
+			a := g.do(tt.method, tt.path, header, body)
+			reached := len(backend.received()) - before
+
+			if tt.answered != "" {
+				expect(t, "the rule's answer", a, 503, "*", "Retry-After", "600", "Content-Type", "application/json", "X-Backend", "")
+				sameJSON(t, "the rule's answer", a.body, tt.answered)
+				if reached != 0 {
+					t.Errorf("%d requests reached the backend", reached)
+				}
+				return
+			}
+			expect(t, "the backend's answer", a, 201, "*",
+				"X-Backend", "orders", "X-Delegated-By", "everything-else "+tt.method, "Content-Type", "application/json")
+			if reached != 1 {
+				t.Fatalf("%d requests reached the backend, want 1", reached)
+			}
+			want, _ := json.Marshal(map[string]string{
+				"method": tt.method, "path": strings.SplitN(tt.path, "?", 2)[0], "query": tt.delegatedQuery,
+				"tenant": tt.tenant, "rule": "everything-else", "body": tt.body,
+			})
+			sameJSON(t, "what the backend received", a.body, string(want))
+			if got := backend.received()[before].header.Get("X-Not-Forwarded"); got != "" {
+				t.Errorf("a header outside input_headers reached the backend: %q", got)
+			}
+		})
+	}
+
+	t.Run("the log shows the plugin loaded, injected and deciding", func(t *testing.T) {
+		for _, want := range []string{
+			"[PLUGIN: krakend-rules] 2 rules loaded: orders-maintenance, everything-else",
+			"[BACKEND: POST /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
+			"[BACKEND: GET /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
+			`DEBUG: [PLUGIN: krakend-rules] rule "orders-maintenance" answered POST /orders/42`,
+			`DEBUG: [PLUGIN: krakend-rules] rule "everything-else" answered GET /orders/42`,
+		} {
+			g.waitLog(want)
+		}
+	})
+}
+
+func TestAnswersDelegationAndErrorsWithoutACatchAllRule(t *testing.T) {
+	backend := newBackend(t, echoBackend)
+	down := "http://" + closedAddress(t)
+	g := startGateway(t, serviceJSON("3s",
+		endpointJSON{method: "GET", endpoint: "/static/{id}", host: backend.url, urlPattern: "/static/{id}",
+			inputQuery: []string{"q"}, noOp: true, rules: `{"rules": [
+				{"name": "only-one", "match": {"path": "/static/one"}, "response": {"headers": {"X-Rule": "{{ .Rule }}"},
+				 "body_template": "{\"method\": {{ json .Method }}, \"id\": {{ json (index .Segments 1) }}, \"q\": {{ json (.Query.Get \"q\") }}}"}}]}`},
+		endpointJSON{method: "GET", endpoint: "/down/{id}", host: down, urlPattern: "/down/{id}",
+			noOp: true, rules: `{"rules": [{"name": "down-delegate", "match": {"path": "/down/ruled"}, "delegate": {}}]}`},
+	))
+
+	t.Run("a body_template answers raw JSON with the default content type", func(t *testing.T) {
+		a := g.get("/static/one?q=a%22b")
+		expect(t, "the template's answer", a, 200, "*", "Content-Type", "application/json", "X-Rule", "only-one")
+		sameJSON(t, "the template's answer", a.body, `{"method":"GET","id":"one","q":"a\"b"}`)
+		if n := len(backend.received()); n != 0 {
+			t.Errorf("%d requests reached the backend", n)
+		}
+	})
+
+	t.Run("no matching rule delegates to the backend", func(t *testing.T) {
+		a := g.get("/static/two")
+		expect(t, "the backend's answer", a, 201, "*", "X-Backend", "orders", "X-Rule", "")
+		sameJSON(t, "what the backend received", a.body,
+			`{"method":"GET","path":"/static/two","query":"","tenant":"","rule":"","body":""}`)
+		g.waitLog(`[PLUGIN: krakend-rules] no rule matched, delegated GET /static/two`)
+	})
+
+	t.Run("an unreachable backend is a 502 naming the rule", func(t *testing.T) {
+		a := g.get("/down/ruled")
+		expect(t, "the plugin's error", a, 502, "*", "Content-Type", "application/json")
+		sameJSON(t, "the plugin's error", a.body, `{"error":"backend unreachable","rule":"down-delegate"}`)
+	})
+
+	t.Run("an unreachable backend with no matching rule is a 502 without a rule", func(t *testing.T) {
+		a := g.get("/down/other")
+		expect(t, "the plugin's error", a, 502, "*", "Content-Type", "application/json")
+		sameJSON(t, "the plugin's error", a.body, `{"error":"backend unreachable"}`)
+	})
+}
+
+func TestKrakenDsDefaultEncodingHidesStatusAndHeaders(t *testing.T) {
+	backend := newBackend(t, echoBackend)
+	g := startGateway(t, serviceJSON("3s",
+		endpointJSON{method: "GET", endpoint: "/wrapped/{id}", host: backend.url, urlPattern: "/wrapped/{id}",
+			rules: `{"rules": [
+				{"name": "closed", "match": {"path": "/wrapped/closed"},
+				 "response": {"status": 503, "headers": {"Retry-After": "600"}, "body": {"error": "maintenance"}}},
+				{"name": "open", "response": {"headers": {"X-Plugin": "yes"}, "body": {"answer": "from the plugin"}}}]}`},
+	))
+
+	// Without no-op encodings KrakenD decodes the plugin's JSON like any
+	// backend's: a 200 body comes through, its headers do not, and any
+	// status but 200/201 becomes the gateway's own 500.
+	a := g.get("/wrapped/open")
+	expect(t, "a 200 from the plugin", a, 200, "*", "X-Plugin", "")
+	sameJSON(t, "a 200 from the plugin", a.body, `{"answer":"from the plugin"}`)
+
+	a = g.get("/wrapped/closed")
+	expect(t, "a 503 from the plugin", a, 500, "*", "Retry-After", "")
+	if strings.Contains(a.body, "maintenance") {
+		t.Errorf("the plugin's error body came through: %s", a.body)
+	}
+	if n := len(backend.received()); n != 0 {
+		t.Errorf("%d requests reached the backend", n)
+	}
+}
+
+func TestABackendNamingAnUnregisteredPluginIsProxiedStraight(t *testing.T) {
+	backend := newBackend(t, echoBackend)
+	g := startGateway(t, serviceJSON("3s",
+		endpointJSON{method: "GET", endpoint: "/typo", host: backend.url, urlPattern: "/typo", noOp: true,
+			pluginName: "krakend-rulez", rules: `{"rules": [{"name": "never-runs", "response": {"status": 418}}]}`},
+	))
+	// This is why every test here asserts the plugin's own answer, never a
+	// bare 200: when a plugin is missing, KrakenD quietly goes to the backend.
+	a := g.get("/typo")
+	expect(t, "the backend's answer", a, 201, "*", "X-Backend", "orders")
+	if n := len(backend.received()); n != 1 {
+		t.Errorf("%d requests reached the backend, want 1", n)
+	}
+	g.waitLog("No plugin registered as krakend-rulez")
+	if strings.Contains(g.log.String(), "Injecting plugin") {
+		t.Error("a plugin was injected")
+	}
+}
+
+func TestTheGatewayStopsCleanlyOnSIGINT(t *testing.T) {
+	g := startGateway(t, serviceJSON("3s"))
+	if err := g.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-g.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the gateway did not stop within 10s of SIGINT")
+	}
+	if g.exitErr != nil {
+		t.Errorf("exit: %v", g.exitErr)
+	}
+	g.waitLog("Gateway stopped")
+}
+
+func TestTheGatewayFailsWhenItsPortIsTaken(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	path := writeConfig(t, port, serviceJSON("3s"))
+
+	cmd := exec.Command(gatewayPath, "-c", path, "-l", "DEBUG")
+	cmd.Dir = repoRoot
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the gateway kept running on a taken port:\n%s", out.String())
+	}
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("exit %v, want status 1", err)
+	}
+	for _, want := range []string{"address already in use", "gateway: the server stopped unexpectedly"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
