@@ -98,6 +98,7 @@ func writeConfig(t *testing.T, port int, cfg string) string {
 	}
 	v["plugin"] = map[string]any{"folder": filepath.Dir(pluginPath) + "/", "pattern": filepath.Base(pluginPath)}
 	v["port"] = port
+	v["listen_ip"] = "127.0.0.1" // loopback only
 	b, _ := json.MarshalIndent(v, "", "  ")
 	path := filepath.Join(t.TempDir(), "krakend.json")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
