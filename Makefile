@@ -13,7 +13,7 @@ FUZZTIME    ?= 30s
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help build plugin gateway run test vet fmt unit e2e bench fuzz check loadtest clean
+.PHONY: help build plugin gateway run test vet fmt unit e2e soak bench fuzz check loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -43,6 +43,11 @@ unit:
 e2e: build ## end-to-end tests: the gateway loads the .so and serves real HTTP
 	KRAKEND_RULES_PLUGIN=$(abspath $(PLUGIN)) KRAKEND_RULES_GATEWAY=$(abspath $(GATEWAY)) \
 		$(GO) test -count=1 -timeout 10m ./e2e/...
+
+SOAK ?= 2m
+soak: build ## a SOAK-long (2m) mixed load through the gateway: statuses, body digests, RSS
+	KRAKEND_RULES_SOAK=$(SOAK) KRAKEND_RULES_PLUGIN=$(abspath $(PLUGIN)) KRAKEND_RULES_GATEWAY=$(abspath $(GATEWAY)) \
+		$(GO) test -count=1 -run '^TestSoak$$' -v -timeout 30m ./e2e/
 
 bench: ## the engine's Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./rules/...
