@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -213,4 +214,74 @@ func vmHWM(t *testing.T, pid int) int {
 	}
 	t.Fatal("no VmHWM")
 	return 0
+}
+
+func TestA64MiBBodyKeepsTheGatewaySmall(t *testing.T) {
+	var received atomic.Int64
+	streamed := newStreamingBackend(t, &received)
+	for _, declared := range []bool{true, false} {
+		t.Run(fmt.Sprintf("Content-Length forwarded=%v", declared), func(t *testing.T) {
+			headers := []string{"Content-Type"}
+			if declared {
+				headers = append(headers, "Content-Length")
+			}
+			g := startGateway(t, oneBackend("POST", "/upload", streamed, "/upload", "30s",
+				`{"rules":[{"name":"eur","match":{"body":{"currency":"EUR"}},"response":{"status":201}}]}`, headers...))
+			g.do("POST", "/upload", nil, strings.NewReader(`{"currency":"USD"}`)) // warm up
+			before := vmHWM(t, g.cmd.Process.Pid)
+			const size = 64 << 20
+			body := io.MultiReader(strings.NewReader(`{"currency":"USD","pad":"`), &zeros{n: size}, strings.NewReader(`"}`))
+			req, _ := http.NewRequest("POST", g.url+"/upload", body)
+			req.Header.Set("Content-Type", "application/json")
+			if declared {
+				req.ContentLength = size + 27
+			}
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			after := vmHWM(t, g.cmd.Process.Pid)
+			t.Logf("status %d; the backend got %d bytes; gateway peak RSS %d KiB before, %d KiB after", res.StatusCode, received.Load(), before, after)
+			if res.StatusCode != 200 || received.Load() != size+27 {
+				t.Errorf("status %d, the backend got %d bytes of %d", res.StatusCode, received.Load(), size+27)
+			}
+			if growth := after - before; growth > 8<<10 {
+				t.Errorf("peak RSS grew by %d KiB for a 64 MiB body, want under 8 MiB", growth)
+			}
+		})
+	}
+}
+
+// zeros yields n bytes of '0' without holding them.
+type zeros struct{ n int }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n == 0 {
+		return 0, io.EOF
+	}
+	k := min(len(p), z.n)
+	for i := range k {
+		p[i] = '0'
+	}
+	z.n -= k
+	return k, nil
+}
+
+// newStreamingBackend counts a request body's bytes without holding them.
+func newStreamingBackend(t *testing.T, received *atomic.Int64) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		received.Store(n)
+		io.WriteString(w, `{"stored":true}`)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
 }
