@@ -10,10 +10,13 @@ GATEWAY     := $(BUILD)/gateway
 BUILDFLAGS  ?=
 CONFIG      ?= examples/krakend.json
 FUZZTIME    ?= 30s
+# The Go release KrakenD CE 2.10.2 is built with ("krakend version" prints
+# yours); make compat fetches it as a Go toolchain module.
+KRAKEND_GO  ?= go1.24.5
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help build plugin gateway run test vet fmt unit e2e soak bench fuzz check loadtest clean
+.PHONY: help build plugin gateway run test vet fmt unit e2e compat soak bench fuzz check loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -43,6 +46,9 @@ unit:
 e2e: build ## end-to-end tests: the gateway loads the .so and serves real HTTP
 	KRAKEND_RULES_PLUGIN=$(abspath $(PLUGIN)) KRAKEND_RULES_GATEWAY=$(abspath $(GATEWAY)) \
 		$(GO) test -count=1 -timeout 10m ./e2e/...
+
+compat: ## build with KRAKEND_GO (KrakenD CE 2.10's Go, go1.24.5) into build/KRAKEND_GO/ and run the e2e tests
+	GOTOOLCHAIN=$(KRAKEND_GO) $(MAKE) --no-print-directory e2e BUILD=$(BUILD)/$(KRAKEND_GO)
 
 SOAK ?= 2m
 soak: build ## a SOAK-long (2m) mixed load through the gateway: statuses, body digests, RSS
