@@ -361,3 +361,82 @@ func TestTheGatewayFailsWhenItsPortIsTaken(t *testing.T) {
 		}
 	}
 }
+
+// startWithoutDebugFlag runs the gateway without -d (startGateway always
+// passes it) and returns its address once it answers.
+func startWithoutDebugFlag(t *testing.T, cfg string) string {
+	t.Helper()
+	port := freePort(t)
+	path := writeConfig(t, port, cfg)
+	cmd := exec.Command(gatewayPath, "-c", path, "-l", "DEBUG")
+	cmd.Dir = repoRoot
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("gateway output:\n%s", out.String())
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if res, err := http.Get(url + "/__health"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return url
+			}
+		}
+	}
+	t.Fatalf("the gateway did not answer within 20s:\n%s", out.String())
+	return ""
+}
+
+func TestDebugAndEchoEndpointsFollowTheFlagAndTheConfig(t *testing.T) {
+	status := func(t *testing.T, url string) int {
+		t.Helper()
+		res, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	cases := []struct {
+		name                string
+		cfg                 string
+		debugFlag           bool
+		wantDebug, wantEcho int
+	}{
+		{"neither without -d", `{"version":3}`, false, 404, 404},
+		{"debug_endpoint in the config", `{"version":3,"debug_endpoint":true}`, false, 200, 404},
+		{"echo_endpoint in the config", `{"version":3,"echo_endpoint":true}`, false, 404, 200},
+		{"both with -d", `{"version":3}`, true, 200, 200},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var url string
+			if c.debugFlag {
+				url = startGateway(t, c.cfg).url
+			} else {
+				url = startWithoutDebugFlag(t, c.cfg)
+			}
+			if got := status(t, url+"/__debug/x"); got != c.wantDebug {
+				t.Errorf("/__debug/x: %d, want %d", got, c.wantDebug)
+			}
+			if got := status(t, url+"/__echo/x?a=1"); got != c.wantEcho {
+				t.Errorf("/__echo/x: %d, want %d", got, c.wantEcho)
+			}
+		})
+	}
+}
