@@ -105,95 +105,50 @@ func Decode(raw any) (*Config, error) {
 
 func decodeConfig(errs *errorList, raw any) *Config {
 	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes, MaxResponseBytes: DefaultMaxResponseBytes}
-	obj, ok := object(errs, "", raw, "max_body_bytes", "max_response_bytes", "rules", "rules_file", "reload_interval", "debug_header")
-	if !ok {
-		return cfg
-	}
-	if v, ok := obj["rules_file"]; ok {
-		cfg.RulesFile = str(errs, "rules_file", v)
-		if _, isString := v.(string); isString && cfg.RulesFile == "" {
-			errs.add("rules_file", "must not be empty")
-		}
-	}
-	if v, ok := obj["reload_interval"]; ok {
-		cfg.ReloadInterval = str(errs, "reload_interval", v)
-		if cfg.RulesFile == "" {
-			errs.add("reload_interval", "goes with rules_file")
-		}
-	}
-	if v, ok := obj["debug_header"]; ok {
-		cfg.DebugHeader = boolean(errs, "debug_header", v)
-	}
-	for _, bound := range []struct {
-		name string
-		dst  *int64
-	}{{"max_body_bytes", &cfg.MaxBodyBytes}, {"max_response_bytes", &cfg.MaxResponseBytes}} {
-		name, dst := bound.name, bound.dst
-		if v, ok := obj[name]; ok {
-			if n, ok := integer(errs, name, v); ok {
-				if n < 1 {
-					errs.add(name, "must be a positive integer, got %d", n)
-				} else {
-					*dst = n
-				}
+	obj, ok := decodeObject(errs, "", raw,
+		member{"rules", func(loc string, v any) {
+			list, ok := v.([]any)
+			if !ok {
+				errs.add(loc, "must be a list of rules, got %s", typeName(v))
 			}
-		}
-	}
-	if v, ok := obj["rules"]; ok {
-		list, ok := v.([]any)
-		if !ok {
-			errs.add("rules", "must be a list of rules, got %s", typeName(v))
-		}
-		for i, r := range list {
-			cfg.Rules = append(cfg.Rules, decodeRule(errs, index("rules", i), r))
-		}
+			for i, r := range list {
+				cfg.Rules = append(cfg.Rules, decodeRule(errs, index(loc, i), r))
+			}
+		}},
+		member{"rules_file", func(loc string, v any) { cfg.RulesFile = nonEmptyString(errs, loc, v) }},
+		member{"reload_interval", func(loc string, v any) { cfg.ReloadInterval = str(errs, loc, v) }},
+		member{"max_body_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxBodyBytes) }},
+		member{"max_response_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxResponseBytes) }},
+		member{"debug_header", func(loc string, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
+	)
+	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {
+		errs.add("reload_interval", "goes with rules_file")
 	}
 	return cfg
 }
 
 func decodeRule(errs *errorList, loc string, raw any) Rule {
 	var r Rule
-	obj, ok := object(errs, loc, raw, "name", "match", "response", "responses", "mode", "delegate", "delay", "probability", "active")
-	if !ok {
-		r.undecodable = true
-		return r
-	}
-	if v, ok := obj["responses"]; ok {
-		r.Responses = decodeResponses(errs, field(loc, "responses"), v)
-	}
-	if v, ok := obj["mode"]; ok {
-		r.Mode = str(errs, field(loc, "mode"), v)
-	}
-	if v, ok := obj["delay"]; ok {
-		r.Delay = str(errs, field(loc, "delay"), v)
-	}
-	if v, ok := obj["probability"]; ok {
-		if p, ok := v.(float64); !ok {
-			errs.add(field(loc, "probability"), "must be a number from 0 to 1, got %s", typeName(v))
-		} else if p < 0 || p > 1 {
-			errs.add(field(loc, "probability"), "must be a number from 0 to 1, got %v", p)
-		} else {
-			r.Probability = &p
-		}
-	}
-	if v, ok := obj["active"]; ok {
-		r.Active = decodeActive(errs, field(loc, "active"), v)
-	}
-	if v, ok := obj["name"]; ok {
-		if name, ok := v.(string); ok && name == "" {
-			errs.add(field(loc, "name"), "must not be empty")
-		}
-		r.Name = str(errs, field(loc, "name"), v)
-	}
-	if v, ok := obj["match"]; ok {
-		r.Match = decodeMatch(errs, field(loc, "match"), v)
-	}
-	if v, ok := obj["response"]; ok {
-		r.Response = decodeResponse(errs, field(loc, "response"), v)
-	}
-	if v, ok := obj["delegate"]; ok {
-		r.Delegate = decodeDelegate(errs, field(loc, "delegate"), v)
-	}
+	_, ok := decodeObject(errs, loc, raw,
+		member{"name", func(loc string, v any) { r.Name = nonEmptyString(errs, loc, v) }},
+		member{"match", func(loc string, v any) { r.Match = decodeMatch(errs, loc, v) }},
+		member{"response", func(loc string, v any) { r.Response = decodeResponse(errs, loc, v) }},
+		member{"responses", func(loc string, v any) { r.Responses = decodeResponses(errs, loc, v) }},
+		member{"mode", func(loc string, v any) { r.Mode = str(errs, loc, v) }},
+		member{"delegate", func(loc string, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
+		member{"delay", func(loc string, v any) { r.Delay = str(errs, loc, v) }},
+		member{"probability", func(loc string, v any) {
+			if p, ok := v.(float64); !ok {
+				errs.add(loc, "must be a number from 0 to 1, got %s", typeName(v))
+			} else if p < 0 || p > 1 {
+				errs.add(loc, "must be a number from 0 to 1, got %v", p)
+			} else {
+				r.Probability = &p
+			}
+		}},
+		member{"active", func(loc string, v any) { r.Active = decodeActive(errs, loc, v) }},
+	)
+	r.undecodable = !ok
 	return r
 }
 
@@ -215,102 +170,62 @@ func decodeResponses(errs *errorList, loc string, raw any) []Response {
 
 func decodeMatch(errs *errorList, loc string, raw any) *Match {
 	m := &Match{}
-	obj, ok := object(errs, loc, raw, "path", "methods", "headers", "query", "body",
-		"body_json", "ignore_array_order", "cookies", "host", "remote_ip", "any", "not")
-	if !ok {
-		return m
-	}
-	if v, ok := obj["body_json"]; ok {
-		m.BodyJSON, m.HasBodyJSON = v, true
-	}
-	if v, ok := obj["ignore_array_order"]; ok {
-		m.IgnoreArrayOrder = boolean(errs, field(loc, "ignore_array_order"), v)
-		if !m.HasBodyJSON {
-			errs.add(field(loc, "ignore_array_order"), "goes with body_json in the same match")
-		}
-	}
-	if v, ok := obj["cookies"]; ok {
-		m.Cookies = stringMap(errs, field(loc, "cookies"), v)
-	}
-	if v, ok := obj["host"]; ok {
-		m.Host = str(errs, field(loc, "host"), v)
-		if m.Host == "" {
-			errs.add(field(loc, "host"), "must not be empty (leave it out to match any host)")
-		}
-	}
-	if v, ok := obj["remote_ip"]; ok {
-		m.RemoteIP = stringList(errs, field(loc, "remote_ip"), v)
-		if list, isList := v.([]any); isList && len(list) == 0 {
-			errs.add(field(loc, "remote_ip"), "must list at least one address or CIDR range")
-		}
-	}
-	if v, ok := obj["any"]; ok {
-		list, ok := v.([]any)
-		if !ok {
-			errs.add(field(loc, "any"), "must be a list of matches, got %s", typeName(v))
-		} else if len(list) == 0 {
-			errs.add(field(loc, "any"), "must list at least one match")
-		}
-		for i, el := range list {
-			m.Any = append(m.Any, *decodeMatch(errs, index(field(loc, "any"), i), el))
-		}
-	}
-	if v, ok := obj["not"]; ok {
-		m.Not = decodeMatch(errs, field(loc, "not"), v)
-	}
-	if v, ok := obj["path"]; ok {
-		m.Path = str(errs, field(loc, "path"), v)
-		if m.Path == "" {
-			errs.add(field(loc, "path"), "must not be empty (leave it out to match any path)")
-		}
-	}
-	if v, ok := obj["methods"]; ok {
-		m.Methods = stringList(errs, field(loc, "methods"), v)
-		for i, method := range m.Methods {
-			// An entry of the wrong type is reported already, as "" here.
-			if _, isString := v.([]any)[i].(string); isString && strings.TrimSpace(method) == "" {
-				errs.add(index(field(loc, "methods"), i), "must not be empty")
+	obj, ok := decodeObject(errs, loc, raw,
+		member{"path", func(loc string, v any) { m.Path = nonEmptyString(errs, loc, v, "leave it out to match any path") }},
+		member{"methods", func(loc string, v any) {
+			m.Methods = stringList(errs, loc, v)
+			for i, method := range m.Methods {
+				// An entry of the wrong type is reported already, as "" here.
+				if _, isString := v.([]any)[i].(string); isString && strings.TrimSpace(method) == "" {
+					errs.add(index(loc, i), "must not be empty")
+				}
 			}
-		}
-	}
-	if v, ok := obj["headers"]; ok {
-		m.Headers = stringMap(errs, field(loc, "headers"), v)
-	}
-	if v, ok := obj["query"]; ok {
-		m.Query = stringMap(errs, field(loc, "query"), v)
-	}
-	if v, ok := obj["body"]; ok {
-		m.Body = stringMap(errs, field(loc, "body"), v)
+		}},
+		member{"headers", func(loc string, v any) { m.Headers = stringMap(errs, loc, v) }},
+		member{"query", func(loc string, v any) { m.Query = stringMap(errs, loc, v) }},
+		member{"cookies", func(loc string, v any) { m.Cookies = stringMap(errs, loc, v) }},
+		member{"host", func(loc string, v any) { m.Host = nonEmptyString(errs, loc, v, "leave it out to match any host") }},
+		member{"remote_ip", func(loc string, v any) {
+			m.RemoteIP = stringList(errs, loc, v)
+			if list, isList := v.([]any); isList && len(list) == 0 {
+				errs.add(loc, "must list at least one address or CIDR range")
+			}
+		}},
+		member{"body", func(loc string, v any) { m.Body = stringMap(errs, loc, v) }},
+		member{"body_json", func(loc string, v any) { m.BodyJSON, m.HasBodyJSON = v, true }},
+		member{"ignore_array_order", func(loc string, v any) { m.IgnoreArrayOrder = boolean(errs, loc, v) }},
+		member{"any", func(loc string, v any) {
+			list, ok := v.([]any)
+			if !ok {
+				errs.add(loc, "must be a list of matches, got %s", typeName(v))
+			} else if len(list) == 0 {
+				errs.add(loc, "must list at least one match")
+			}
+			for i, el := range list {
+				m.Any = append(m.Any, *decodeMatch(errs, index(loc, i), el))
+			}
+		}},
+		member{"not", func(loc string, v any) { m.Not = decodeMatch(errs, loc, v) }},
+	)
+	if _, set := obj["ignore_array_order"]; ok && set && !m.HasBodyJSON {
+		errs.add(field(loc, "ignore_array_order"), "goes with body_json in the same match")
 	}
 	return m
 }
 
 func decodeResponse(errs *errorList, loc string, raw any) *Response {
 	resp := &Response{Status: 200}
-	obj, ok := object(errs, loc, raw, "status", "headers", "body", "body_template", "body_file")
-	if !ok {
-		return resp
-	}
-	if v, ok := obj["body_file"]; ok {
-		resp.BodyFile = str(errs, field(loc, "body_file"), v)
-		if _, isString := v.(string); isString && resp.BodyFile == "" {
-			errs.add(field(loc, "body_file"), "must not be empty")
-		}
-	}
-	if v, ok := obj["status"]; ok {
-		if n, ok := status(errs, field(loc, "status"), v); ok {
-			resp.Status = n
-		}
-	}
-	if v, ok := obj["headers"]; ok {
-		resp.Headers = stringMap(errs, field(loc, "headers"), v)
-	}
-	if v, ok := obj["body"]; ok {
-		resp.Body, resp.HasBody = v, true
-	}
-	if v, ok := obj["body_template"]; ok {
-		resp.BodyTemplate, resp.HasBodyTemplate = str(errs, field(loc, "body_template"), v), true
-	}
+	decodeObject(errs, loc, raw,
+		member{"status", func(loc string, v any) {
+			if n, ok := status(errs, loc, v); ok {
+				resp.Status = n
+			}
+		}},
+		member{"headers", func(loc string, v any) { resp.Headers = stringMap(errs, loc, v) }},
+		member{"body", func(loc string, v any) { resp.Body, resp.HasBody = v, true }},
+		member{"body_template", func(loc string, v any) { resp.BodyTemplate, resp.HasBodyTemplate = str(errs, loc, v), true }},
+		member{"body_file", func(loc string, v any) { resp.BodyFile = nonEmptyString(errs, loc, v) }},
+	)
 	if bodies := countTrue(resp.HasBody, resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
 		errs.add(loc, "has more than one of body, body_template and body_file: choose one")
 	}
@@ -319,59 +234,37 @@ func decodeResponse(errs *errorList, loc string, raw any) *Response {
 
 func decodeDelegate(errs *errorList, loc string, raw any) *Delegate {
 	d := &Delegate{}
-	obj, ok := object(errs, loc, raw, "to", "request_headers", "response_headers", "status", "timeout", "fallback", "shadow")
-	if !ok {
-		return d
-	}
-	if v, ok := obj["to"]; ok {
-		d.To = str(errs, field(loc, "to"), v)
-	}
-	if v, ok := obj["request_headers"]; ok {
-		d.RequestHeaders = headerChanges(errs, field(loc, "request_headers"), v)
-	}
-	if v, ok := obj["response_headers"]; ok {
-		d.ResponseHeaders = headerChanges(errs, field(loc, "response_headers"), v)
-	}
-	if v, ok := obj["status"]; ok {
-		d.Status = statusMap(errs, field(loc, "status"), v)
-	}
-	if v, ok := obj["timeout"]; ok {
-		d.Timeout = str(errs, field(loc, "timeout"), v)
-	}
-	if v, ok := obj["fallback"]; ok {
-		d.Fallback = decodeFallback(errs, field(loc, "fallback"), v)
-	}
-	if v, ok := obj["shadow"]; ok {
-		d.Shadow = decodeResponse(errs, field(loc, "shadow"), v)
-	}
+	decodeObject(errs, loc, raw,
+		member{"to", func(loc string, v any) { d.To = str(errs, loc, v) }},
+		member{"request_headers", func(loc string, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
+		member{"response_headers", func(loc string, v any) { d.ResponseHeaders = headerChanges(errs, loc, v) }},
+		member{"status", func(loc string, v any) { d.Status = statusMap(errs, loc, v) }},
+		member{"timeout", func(loc string, v any) { d.Timeout = str(errs, loc, v) }},
+		member{"fallback", func(loc string, v any) { d.Fallback = decodeFallback(errs, loc, v) }},
+		member{"shadow", func(loc string, v any) { d.Shadow = decodeResponse(errs, loc, v) }},
+	)
 	return d
 }
 
 func decodeFallback(errs *errorList, loc string, raw any) *Fallback {
 	f := &Fallback{}
-	obj, ok := object(errs, loc, raw, "on_status", "response", "responses", "mode")
-	if !ok {
-		return nil
-	}
-	if v, ok := obj["on_status"]; ok {
-		list, ok := v.([]any)
-		if !ok {
-			errs.add(field(loc, "on_status"), "must be a list of HTTP statuses, got %s", typeName(v))
-		}
-		for i, el := range list {
-			if n, ok := status(errs, index(field(loc, "on_status"), i), el); ok {
-				f.OnStatus = append(f.OnStatus, n)
+	if _, ok := decodeObject(errs, loc, raw,
+		member{"on_status", func(loc string, v any) {
+			list, ok := v.([]any)
+			if !ok {
+				errs.add(loc, "must be a list of HTTP statuses, got %s", typeName(v))
 			}
-		}
-	}
-	if v, ok := obj["response"]; ok {
-		f.Response = decodeResponse(errs, field(loc, "response"), v)
-	}
-	if v, ok := obj["responses"]; ok {
-		f.Responses = decodeResponses(errs, field(loc, "responses"), v)
-	}
-	if v, ok := obj["mode"]; ok {
-		f.Mode = str(errs, field(loc, "mode"), v)
+			for i, el := range list {
+				if n, ok := status(errs, index(loc, i), el); ok {
+					f.OnStatus = append(f.OnStatus, n)
+				}
+			}
+		}},
+		member{"response", func(loc string, v any) { f.Response = decodeResponse(errs, loc, v) }},
+		member{"responses", func(loc string, v any) { f.Responses = decodeResponses(errs, loc, v) }},
+		member{"mode", func(loc string, v any) { f.Mode = str(errs, loc, v) }},
+	); !ok {
+		return nil
 	}
 	return f
 }
@@ -434,27 +327,18 @@ func status(errs *errorList, loc string, raw any) (int, bool) {
 
 func decodeActive(errs *errorList, loc string, raw any) *Active {
 	a := &Active{}
-	obj, ok := object(errs, loc, raw, "from", "until", "days", "between", "tz")
+	obj, ok := decodeObject(errs, loc, raw,
+		member{"from", func(loc string, v any) { a.From = str(errs, loc, v) }},
+		member{"until", func(loc string, v any) { a.Until = str(errs, loc, v) }},
+		member{"days", func(loc string, v any) { a.Days = stringList(errs, loc, v) }},
+		member{"between", func(loc string, v any) { a.Between = str(errs, loc, v) }},
+		member{"tz", func(loc string, v any) { a.TZ = str(errs, loc, v) }},
+	)
 	if !ok {
 		return nil
 	}
 	if len(obj) == 0 {
 		errs.add(loc, "sets no window: give from, until, days or between")
-	}
-	if v, ok := obj["from"]; ok {
-		a.From = str(errs, field(loc, "from"), v)
-	}
-	if v, ok := obj["until"]; ok {
-		a.Until = str(errs, field(loc, "until"), v)
-	}
-	if v, ok := obj["days"]; ok {
-		a.Days = stringList(errs, field(loc, "days"), v)
-	}
-	if v, ok := obj["between"]; ok {
-		a.Between = str(errs, field(loc, "between"), v)
-	}
-	if v, ok := obj["tz"]; ok {
-		a.TZ = str(errs, field(loc, "tz"), v)
 	}
 	return a
 }
@@ -467,6 +351,58 @@ func countTrue(bs ...bool) int {
 		}
 	}
 	return n
+}
+
+// member is one field of a JSON object and how to decode it.
+type member struct {
+	name   string
+	decode func(loc string, v any)
+}
+
+// decodeObject checks that raw is an object with no fields but the
+// members', then decodes the members present, in the members' order. One
+// list says both which fields exist and what they mean, so the two cannot
+// drift apart.
+func decodeObject(errs *errorList, loc string, raw any, members ...member) (map[string]any, bool) {
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = m.name
+	}
+	obj, ok := object(errs, loc, raw, names...)
+	if !ok {
+		return nil, false
+	}
+	for _, m := range members {
+		if v, present := obj[m.name]; present {
+			m.decode(field(loc, m.name), v)
+		}
+	}
+	return obj, true
+}
+
+// nonEmptyString decodes a string that must not be empty when given; hint,
+// if any, says what to do instead.
+func nonEmptyString(errs *errorList, loc string, raw any, hint ...string) string {
+	s := str(errs, loc, raw)
+	if _, isString := raw.(string); isString && s == "" {
+		if len(hint) > 0 {
+			errs.add(loc, "must not be empty (%s)", hint[0])
+		} else {
+			errs.add(loc, "must not be empty")
+		}
+	}
+	return s
+}
+
+// positive decodes a positive integer into dst.
+func positive(errs *errorList, loc string, raw any, dst *int64) {
+	if n, ok := integer(errs, loc, raw); ok {
+		if n < 1 {
+			errs.add(loc, "must be a positive integer, got %d", n)
+		} else {
+			*dst = n
+		}
+	}
 }
 
 // object checks that raw is a JSON object with only the known fields.
