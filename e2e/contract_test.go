@@ -440,3 +440,15 @@ func TestDebugAndEchoEndpointsFollowTheFlagAndTheConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestTheExampleMaintenanceShortCircuitsEveryWrite(t *testing.T) {
+	g := startExamples(t)
+	for _, method := range []string{"POST", "PUT", "DELETE"} {
+		a := g.do(method, "/orders/7", http.Header{"Content-Type": {"application/json"}}, strings.NewReader(`{"qty":1}`))
+		expect(t, method, a, 503, "*", "Retry-After", "600", "Content-Type", "application/json")
+		sameJSON(t, method, a.body, `{"error":"maintenance","path":"/__debug/orders/7"}`)
+	}
+	a := g.get("/orders/7")
+	expect(t, "GET", a, 200, "*", "Retry-After", "")
+	sameJSON(t, "GET", a.body, `{"message":"pong"}`)
+}
