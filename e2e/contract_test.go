@@ -452,3 +452,40 @@ func TestTheExampleMaintenanceShortCircuitsEveryWrite(t *testing.T) {
 	expect(t, "GET", a, 200, "*", "Retry-After", "")
 	sameJSON(t, "GET", a.body, `{"message":"pong"}`)
 }
+
+func TestASlowBackendThroughTheGateway(t *testing.T) {
+	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+			w.Write([]byte(`{"slow":true}`))
+		}
+	})
+	pass := `{"rules": [{"name": "pass", "delegate": {}}]}`
+	g := startGateway(t, serviceJSON("3s",
+		endpointJSON{method: "GET", endpoint: "/endpoint-timeout", host: backend.url, urlPattern: "/slow",
+			timeout: "400ms", noOp: true, rules: pass},
+		endpointJSON{method: "GET", endpoint: "/delegate-timeout", host: backend.url, urlPattern: "/slow",
+			noOp: true, rules: `{"rules": [{"name": "pass", "delegate": {"timeout": "300ms"}}]}`},
+	))
+
+	// The endpoint's timeout is the context Lura gives the plugin; once it
+	// has passed, Lura drops whatever the plugin answers (its 504) and
+	// answers its own empty 500.
+	start := time.Now()
+	a := g.get("/endpoint-timeout")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the endpoint answered after %v, past its 400ms timeout", took)
+	}
+	expect(t, "the endpoint timeout", a, 500, "")
+
+	// A delegate timeout shorter than the endpoint's is the plugin's own:
+	// its 504 reaches the client.
+	start = time.Now()
+	a = g.get("/delegate-timeout")
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the delegate answered after %v, past its 300ms timeout", took)
+	}
+	expect(t, "the delegate timeout", a, 504, "*", "Content-Type", "application/json")
+	sameJSON(t, "the delegate timeout", a.body, `{"error":"backend timeout","rule":"pass"}`)
+}
