@@ -216,7 +216,7 @@ func TestTheReadmeExampleThroughTheGateway(t *testing.T) {
 			"[BACKEND: POST /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
 			"[BACKEND: GET /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
 			`DEBUG: [PLUGIN: krakend-rules] rule "orders-maintenance" answered POST /orders/42`,
-			`DEBUG: [PLUGIN: krakend-rules] rule "everything-else" answered GET /orders/42`,
+			`DEBUG: [PLUGIN: krakend-rules] rule "everything-else" delegated GET /orders/42`,
 		} {
 			g.waitLog(want)
 		}

@@ -36,7 +36,7 @@ func TestExamples(t *testing.T) {
 		if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 {
 			t.Fatalf("got %d %s", a.status, a.body)
 		}
-		if got["id"] != "42" || got["tenant"] != "acme" || got["fields"] != "name,email" || got["segments"] != `["users","42"]` ||
+		if got["id"] != "42" || got["tenant"] != "acme" || got["fields"] != "name,email" || got["resource"] != "users" ||
 			!regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(got["requestId"]) || a.header.Get("X-Mock") != "users" {
 			t.Errorf("got %v %v", got, a.header)
 		}

@@ -42,9 +42,11 @@ func TestLoadIsLogged(t *testing.T) {
 func TestRequestsAreLoggedAtDebug(t *testing.T) {
 	backend := echoBackend(t)
 	log := &testLogger{}
-	e := newEngine(t, `{"rules":[{"name":"hit","match":{"path":"/hit"},"response":{}}]}`, log)
+	e := newEngine(t, `{"rules":[{"name":"hit","match":{"path":"/hit"},"response":{}},{"name":"pass","match":{"path":"/pass"},"delegate":{}}]}`, log)
 	serve(e, backendRequest(t, "GET", backend.URL+"/hit", "", nil))
+	serve(e, backendRequest(t, "GET", backend.URL+"/pass", "", nil))
 	serve(e, backendRequest(t, "GET", backend.URL+"/miss", "", nil))
 	log.contains(t, "DEBUG", LogPrefix+` rule "hit" answered GET /hit`)
+	log.contains(t, "DEBUG", LogPrefix+` rule "pass" delegated GET /pass`)
 	log.contains(t, "DEBUG", LogPrefix+" no rule matched, delegated GET /miss")
 }

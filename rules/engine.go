@@ -55,7 +55,7 @@ type rule struct {
 	action      action
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
-	logAnswered string        // the debug log line's text, prepared once
+	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
 
@@ -229,6 +229,9 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 			errs.add(field(loc, "delay"), "%v", err)
 		}
 		r.delay = &d
+	}
+	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
+		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
 	}
 	if rc.Mode != "" && rc.Responses == nil {
 		errs.add(field(loc, "mode"), "goes with responses")
