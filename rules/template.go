@@ -64,12 +64,14 @@ func segments(path string) []string {
 type templateSet struct {
 	root  *template.Template
 	names []string
+	fast  []fastTemplate // by index; nil where text/template must run
 	pool  sync.Pool
 }
 
 // boundTemplates is a clone of a templateSet bound to one request.
 type boundTemplates struct {
 	x         *exchange
+	set       *templateSet
 	templates []*template.Template
 }
 
@@ -101,6 +103,7 @@ func (s *templateSet) add(loc, text string) (int, error) {
 		}
 	}
 	s.names = append(s.names, loc)
+	s.fast = append(s.fast, compileFast(t.Tree.Root))
 	return len(s.names) - 1, nil
 }
 
@@ -109,7 +112,7 @@ func (s *templateSet) clone() any {
 	if err != nil {
 		panic(err) // Clone fails only after Execute on the root, which never runs
 	}
-	b := &boundTemplates{}
+	b := &boundTemplates{set: s}
 	c.Funcs(b.funcs())
 	for _, name := range s.names {
 		b.templates = append(b.templates, c.Lookup(name))
@@ -129,6 +132,9 @@ func (s *templateSet) release(b *boundTemplates) {
 }
 
 func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
+	if fast := b.set.fast[i]; fast != nil {
+		return fast.render(buf, b.x)
+	}
 	return b.templates[i].Execute(buf, b.x.templateData())
 }
 
