@@ -101,6 +101,22 @@ func TestExamples(t *testing.T) {
 		}
 	})
 
+	t.Run("cookies, the client's address and host, any and not", func(t *testing.T) {
+		expect(t, "a session cookie", g.get("/partners/7", "Cookie", "session=0123abcd"), 200, `{"partner":"7","session":"valid"}`, "X-Krakend-Rule", "signed-in")
+		expect(t, "a bad session cookie, a known partner", g.get("/partners/7", "Cookie", "session=nope", "X-Partner", "acme"), 200, `{"partner":"7","preview":true}`, "X-Krakend-Rule", "local-previews")
+		expect(t, "a preview flag", g.get("/partners/7?preview=1"), 200, `{"partner":"7","preview":true}`)
+		expect(t, "none of them", g.get("/partners/7", "X-Partner", "initech"), 200, `{"message":"pong"}`, "X-Krakend-Rule", "delegated")
+	})
+
+	t.Run("body_json in any array order", func(t *testing.T) {
+		h := http.Header{"Content-Type": {"application/json"}}
+		a := g.do("POST", "/cart", h, strings.NewReader(`{"items":[{"sku":"B","qty":2},{"sku":"A","qty":1}],"user":"ann"}`))
+		if a.status != 201 || !regexp.MustCompile(`^\{"bundle":true,"code":"cG9zdA==","discount":"([5-9]|1[0-4])%"\}$`).MatchString(a.body) {
+			t.Errorf("the bundle: %d %s", a.status, a.body)
+		}
+		expect(t, "not the bundle", g.do("POST", "/cart", h, strings.NewReader(`{"items":[{"sku":"A"}]}`)), 200, `{"message":"pong"}`)
+	})
+
 	t.Run("the plugin was injected", func(t *testing.T) {
 		log := g.log.String()
 		for _, want := range []string{

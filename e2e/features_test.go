@@ -142,3 +142,29 @@ func TestDelayAndEnvThroughTheGateway(t *testing.T) {
 		t.Errorf("answered after %v, before the 150ms delay", took)
 	}
 }
+
+func TestTimeWindowsAndTemplateFunctionsThroughTheGateway(t *testing.T) {
+	backend := newBackend(t, nil)
+	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	soon := time.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
+	g := startGateway(t, config(
+		endpoint("GET", "/window/{id}", backend.url, "/window/{id}", nil, []string{"name"}, `{"rules":[
+			{"name":"over","active":{"until":"`+past+`"},"response":{"status":500}},
+			{"name":"maintenance","active":{"from":"`+past+`","until":"`+soon+`"},
+			 "response":{"status":503,"headers":{"Retry-After":"{{ retryAfter }}"},"body_template":
+			   "{\"name\":{{ .Query.Get \"name\" | default \"anon\" | upper | json }},\"low\":{{ lower \"ABC\" | json }},\"b64\":{{ base64 \"hi\" | json }},\"tomorrow\":{{ now | dateAdd \"24h\" | formatTime \"DateOnly\" | json }},\"pick\":{{ oneOf \"x\" \"y\" | json }},\"n\":{{ randInt 1 2 }},\"count\":{{ counter }},\"id\":{{ uuid | len }}}"}}]}`),
+	))
+	a := g.get("/window/1?name=ann")
+	retry, err := strconv.Atoi(a.header.Get("Retry-After"))
+	if a.status != 503 || err != nil || retry < 1700 || retry > 1800 {
+		t.Errorf("got %d, Retry-After %q", a.status, a.header.Get("Retry-After"))
+	}
+	tomorrow := time.Now().Add(24 * time.Hour).UTC().Format("2006-01-02")
+	want := `{"name":"ANN","low":"abc","b64":"aGk=","tomorrow":"` + tomorrow + `","pick":"%s","n":1,"count":1,"id":36}`
+	if a.body != fmt.Sprintf(want, "x") && a.body != fmt.Sprintf(want, "y") {
+		t.Errorf("got %s", a.body)
+	}
+	if b := g.get("/window/1"); !strings.HasPrefix(b.body, `{"name":"ANON",`) || !strings.Contains(b.body, `"count":2`) {
+		t.Errorf("second answer: %s", b.body)
+	}
+}
