@@ -1,0 +1,305 @@
+package main
+
+import (
+	"debug/buildinfo"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// report gathers the results and renders them as Markdown.
+type report struct {
+	opts      options
+	machine   string
+	started   time.Time
+	finished  time.Time
+	scenarios []scenario
+	runs      []runResult
+	skipped   map[string]string // scenario id → reason
+	failed    map[string]string // scenario id → error
+	soak      *soakResult
+	bodies    []bodyResult
+	memoryErr string
+	// loadBefore and loadAfter are /proc/loadavg's first three fields: other
+	// work on the machine skews every figure, so the report shows it.
+	loadBefore, loadAfter string
+}
+
+// loadAverage returns the 1, 5 and 15 minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// describeMachine names the CPU, cores, kernel, the gateway's Go release
+// and wrk's version.
+func describeMachine(gateway string) string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := "?"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = strings.TrimSpace(string(b))
+	}
+	goVersion := runtime.Version()
+	if info, err := buildinfo.ReadFile(gateway); err == nil {
+		goVersion = info.GoVersion
+	}
+	wrkVersion := "wrk"
+	if out, err := exec.Command("wrk", "-v").CombinedOutput(); err == nil || len(out) > 0 {
+		if f := strings.Fields(string(out)); len(f) >= 2 {
+			wrkVersion = f[0] + " " + f[1]
+		}
+	}
+	return fmt.Sprintf("%s, %d cores, Linux %s; gateway built with %s; %s", cpu, runtime.NumCPU(), kernel, goVersion, wrkVersion)
+}
+
+// summary is one scenario over its runs.
+type summary struct {
+	s             scenario
+	runs          []runResult
+	rps, p50, p99 float64 // means; latencies in seconds
+}
+
+func (r *report) summaries() []summary {
+	var out []summary
+	for _, s := range r.scenarios {
+		sum := summary{s: s}
+		for _, run := range r.runs {
+			if run.scenario == s.id && run.round > 0 {
+				sum.runs = append(sum.runs, run)
+				sum.rps += run.wrk.RPS
+				sum.p50 += run.wrk.P50.Seconds()
+				sum.p99 += run.wrk.P99.Seconds()
+			}
+		}
+		if n := float64(len(sum.runs)); n > 0 {
+			sum.rps /= n
+			sum.p50 /= n
+			sum.p99 /= n
+		}
+		out = append(out, sum)
+	}
+	return out
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	o := r.opts
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+
+	w("## Gateway load comparison\n\n")
+	w("%s. %s.\n\n", r.started.Format("2006-01-02 15:04 MST"), r.machine)
+	w("Each run: a fresh gateway (`build/gateway`, Lura v2.10.0) and a fresh backend, `wrk -t%d -c%d -d%s --latency -H '%s'` on `GET %s` after a %s warm-up. ",
+		o.threads, o.connections, o.duration, benchHeader, benchPath, o.warmup)
+	w("The gateway is pinned to CPU %d, wrk and the backends to CPU %d. ", o.gatewayCPU, o.loadCPU)
+	w("Endpoint `GET /bench/{id}` with `output_encoding: no-op`, one backend with `encoding: no-op` and `input_headers: [X-Tenant]`; the gateway logs at %s", o.logLevel)
+	if o.accessLog {
+		w(" with its access log on")
+	} else {
+		w(" with its access log off")
+	}
+	w(". %d round(s), interleaved: %s. Means of the runs; × (a) is req/s over scenario (a)'s. ", o.runs, r.order())
+	w("Load average (1 5 15 min) before: %s, after: %s.\n\n", r.loadBefore, r.loadAfter)
+
+	sums := r.summaries()
+	var base float64
+	for _, s := range sums {
+		if s.s.id == "a" {
+			base = s.rps
+		}
+	}
+	w("| scenario | req/s | × (a) | p50 | p99 | req/s per run |\n")
+	w("|---|---:|---:|---:|---:|---|\n")
+	for _, s := range sums {
+		name := fmt.Sprintf("(%s) %s", s.s.id, s.s.title)
+		if reason, ok := r.skipped[s.s.id]; ok {
+			w("| %s | skipped: %s | | | | |\n", name, mdEscape(reason))
+			continue
+		}
+		if msg, ok := r.failed[s.s.id]; ok && len(s.runs) == 0 {
+			w("| %s | failed: %s | | | | |\n", name, mdEscape(firstLine(msg)))
+			continue
+		}
+		if len(s.runs) == 0 {
+			continue
+		}
+		ratio := "—"
+		if base > 0 {
+			ratio = fmt.Sprintf("%.2f", s.rps/base)
+		}
+		var per []string
+		for _, run := range s.runs {
+			per = append(per, groupDigits(run.wrk.RPS))
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", name, groupDigits(s.rps), ratio,
+			fmtLatency(secs(s.p50)), fmtLatency(secs(s.p99)), strings.Join(per, " · "))
+	}
+	for id, msg := range r.failed {
+		w("\nScenario (%s) failed: %s\n", id, msg)
+	}
+
+	w("\n### Runs, in the order they ran\n\n")
+	w("| # | scenario | req/s | p50 | p99 | non-2xx | socket errors | backend connections opened | TIME_WAIT on the backend port | gateway RSS after |\n")
+	w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i, run := range r.runs {
+		if run.round == 0 {
+			continue
+		}
+		w("| %d | (%s) | %s | %s | %s | %d | %d | %s | %d | %s |\n", i+1, run.scenario, groupDigits(run.wrk.RPS),
+			fmtLatency(run.wrk.P50), fmtLatency(run.wrk.P99), run.wrk.Non2xx, run.wrk.SocketErrors,
+			fmtOptInt(run.connsOpened), run.timeWait, fmtMiB(run.gatewayRSS))
+	}
+
+	r.churn(w)
+	r.memory(w)
+	w("\nTotal time %s.\n", r.finished.Sub(r.started).Round(time.Second))
+	return b.String()
+}
+
+// churn compares the connections to the backend of (b) and (c).
+func (r *report) churn(w func(string, ...any)) {
+	var rows []summary
+	for _, s := range r.summaries() {
+		if (s.s.id == "b" || s.s.id == "c") && len(s.runs) > 0 {
+			rows = append(rows, s)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	w("\n### Connection churn towards the backend, (b) vs (c)\n\n")
+	w("Connections the backend accepted during the measured run (wrk keeps its %d connections to the gateway open throughout), and TIME_WAIT sockets on the backend's port right after it (each run has its own port).\n\n", r.opts.connections)
+	w("| scenario | connections opened per run | per 1 000 requests | TIME_WAIT after the run |\n")
+	w("|---|---:|---:|---:|\n")
+	for _, s := range rows {
+		var conns, reqs, tw float64
+		for _, run := range s.runs {
+			conns += float64(run.connsOpened)
+			reqs += float64(run.wrk.Requests)
+			tw += float64(run.timeWait)
+		}
+		n := float64(len(s.runs))
+		per := 0.0
+		if reqs > 0 {
+			per = conns / reqs * 1000
+		}
+		w("| (%s) %s | %s | %.2f | %s |\n", s.s.id, s.s.title, groupDigits(conns/n), per, groupDigits(tw/n))
+	}
+}
+
+func (r *report) memory(w func(string, ...any)) {
+	if r.soak == nil && len(r.bodies) == 0 && r.memoryErr == "" {
+		return
+	}
+	w("\n### Memory\n\n")
+	if s := r.soak; s != nil && len(s.run.rss) > 0 {
+		first, last := s.run.rss[0], s.run.rss[len(s.run.rss)-1]
+		lo, hi := first.rss, first.rss
+		for _, x := range s.run.rss {
+			lo = min(lo, x.rss)
+			hi = max(hi, x.rss)
+		}
+		w("Gateway VmRSS during %s of scenario (b) after the warm-up (%s req/s), sampled every second:\n\n", r.opts.memoryDuration, groupDigits(s.run.wrk.RPS))
+		w("| first sample | last sample | change | min | max | samples |\n|---:|---:|---:|---:|---:|---:|\n")
+		w("| %s (%s) | %s (%s) | %+.1f MiB | %s | %s | %d |\n", fmtMiB(first.rss), first.at, fmtMiB(last.rss), last.at,
+			float64(last.rss-first.rss)/(1<<20), fmtMiB(lo), fmtMiB(hi), len(s.run.rss))
+		w("\nAll samples (MiB): %s\n\n", rssSeries(s.run.rss))
+	}
+	if len(r.bodies) > 0 {
+		w("One POST of a %s JSON body (`{\"kind\":\"bench\",\"pad\":\"xxx…\"}`) through `POST /upload/{id}` to the backend, after 50 small uploads; the body rule matches `kind` with the default `max_body_bytes` (1 MiB). VmHWM is the gateway's peak resident size.\n\n", fmtMiB(uploadSize))
+		w("| gateway | status | backend received | VmHWM before | VmHWM after | peak growth | VmRSS after | time |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, x := range r.bodies {
+			recv := "?"
+			if x.received >= 0 {
+				recv = groupDigits(float64(x.received)) + " B"
+			}
+			w("| %s | %d | %s | %s | %s | +%s | %s | %s |\n", x.c.title, x.status, recv, fmtMiB(x.hwmBefore), fmtMiB(x.hwmAfter),
+				fmtMiB(x.hwmAfter-x.hwmBefore), fmtMiB(x.rssAfter), x.took.Round(time.Millisecond))
+		}
+	}
+	if r.memoryErr != "" {
+		w("\nMemory checks failed: %s\n", r.memoryErr)
+	}
+}
+
+func (r *report) order() string {
+	var ids []string
+	for _, s := range r.scenarios {
+		ids = append(ids, s.id)
+	}
+	return strings.Join(ids, " ") + " ×" + fmt.Sprint(r.opts.runs)
+}
+
+func rssSeries(s []rssSample) string {
+	parts := make([]string, len(s))
+	for i, x := range s {
+		parts[i] = fmt.Sprintf("%.1f", float64(x.rss)/(1<<20))
+	}
+	return strings.Join(parts, " ")
+}
+
+func secs(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// fmtLatency prints a latency in ms with two decimals, or µs below 1 ms.
+func fmtLatency(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	}
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+func fmtMiB(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func fmtOptInt(n int) string {
+	if n < 0 {
+		return "—"
+	}
+	return groupDigits(float64(n))
+}
+
+// groupDigits rounds f and groups its digits by three with spaces, as the
+// project's README does: 17 512.
+func groupDigits(f float64) string {
+	s := fmt.Sprintf("%d", int64(math.Round(f)))
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []string
+	for len(s) > 3 {
+		out = append([]string{s[len(s)-3:]}, out...)
+		s = s[:len(s)-3]
+	}
+	out = append([]string{s}, out...)
+	res := strings.Join(out, " ")
+	if neg {
+		res = "-" + res
+	}
+	return res
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.ReplaceAll(s, "\n", " ")
+}
