@@ -291,3 +291,25 @@ func TestGroupDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMachineCPU(t *testing.T) {
+	stat := "cpu  100 5 50 1000 7 3 2 40 0 0\ncpu0 50 2 25 500 3 1 1 20 0 0\n"
+	m, err := parseMachineCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.busy != 160*clockTick || m.steal != 40*clockTick {
+		t.Errorf("got %+v", m)
+	}
+}
+
+func TestParseProcessCPUSkipsACommandNameWithSpaces(t *testing.T) {
+	stat := "4242 (my gate) way) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 30 0 0 20 0 5 0 100 1000000 500 18446744073709551615"
+	d, err := parseProcessCPU(stat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != 280*clockTick {
+		t.Errorf("got %v, want %v", d, 280*clockTick)
+	}
+}

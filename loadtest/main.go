@@ -192,8 +192,9 @@ func run(o options) error {
 				logf("  (%s) FAILED: %v", s.id, err)
 				rep.failed[s.id] = err.Error()
 			default:
-				logf("  %.0f req/s, p50 %s, p99 %s, non-2xx %d, socket errors %d, backend connections opened %s, TIME_WAIT %d",
-					res.wrk.RPS, fmtLatency(res.wrk.P50), fmtLatency(res.wrk.P99), res.wrk.Non2xx, res.wrk.SocketErrors, fmtOptInt(res.connsOpened), res.timeWait)
+				logf("  %.0f req/s, p50 %s, p99 %s, non-2xx %d, socket errors %d, backend connections opened %s, TIME_WAIT %d; CPU: gateway %.2f, wrk+backend %.2f, other %.2f, steal %.2f",
+					res.wrk.RPS, fmtLatency(res.wrk.P50), fmtLatency(res.wrk.P99), res.wrk.Non2xx, res.wrk.SocketErrors, fmtOptInt(res.connsOpened), res.timeWait,
+					res.cpu.gateway, res.cpu.load, res.cpu.other, res.cpu.steal)
 				rep.runs = append(rep.runs, res)
 			}
 		}
@@ -339,9 +340,11 @@ type runResult struct {
 	scenario    string
 	round       int
 	wrk         wrkResult
-	connsOpened int // backend connections accepted during the measured run; -1: unknown
-	timeWait    int // TIME_WAIT sockets on the backend port made by the run, counted right after it
+	connsOpened int           // backend connections accepted in churnWindow; -1: unknown
+	timeWait    int           // TIME_WAIT sockets on the backend port made in churnWindow
+	churnWindow time.Duration // from churnDelay into the run to its end
 	gatewayRSS  int64
+	cpu         cpuUse
 	rss         []rssSample // with sampling only
 }
 
@@ -409,22 +412,14 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 			return res, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	var before backendStats
-	if s.backend == goBackend {
-		if before, err = fetchBackendStats(ctx, backendURL); err != nil {
-			return res, err
-		}
-	}
-	// The readiness probes, the warm-up and the stats request leave TIME_WAIT
-	// sockets of their own on this port: only the run's new ones count.
-	timeWaitBefore, err := countTimeWait(backendPort)
+	cpu0, err := takeCPUSnapshot(gw.pid(), backend.pid())
 	if err != nil {
 		return res, err
 	}
-
 	var samples []rssSample
 	var wg sync.WaitGroup
 	sampleCtx, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
 	if sample {
 		wg.Add(1)
 		go func() {
@@ -432,35 +427,76 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 			samples = sampleRSS(sampleCtx, gw.pid(), time.Second)
 		}()
 	}
+	// Connection churn is counted from one second into the run: the end of
+	// the warm-up cancels the requests in flight, the gateway drops their
+	// backend connections, and the first instants of the run open new ones
+	// in their place. What follows is the steady state.
+	churnStart := make(chan churnMark, 1)
+	go func() {
+		select {
+		case <-sampleCtx.Done():
+			churnStart <- churnMark{err: sampleCtx.Err()}
+		case <-time.After(churnDelay):
+			churnStart <- markChurn(sampleCtx, s.backend == goBackend, backendURL, backendPort)
+		}
+	}()
 	res.wrk, err = runWrk(ctx, d.wrk, gwURL+benchPath, duration, filepath.Join(dir, "wrk.txt"))
+	cpu1, cpuErr := takeCPUSnapshot(gw.pid(), backend.pid())
+	// Right after the run, before anything closes the gateway's idle
+	// connections.
+	end := markChurn(ctx, s.backend == goBackend, backendURL, backendPort)
 	stopSampling()
 	wg.Wait()
+	start := <-churnStart
 	res.rss = samples
 	if err != nil {
 		return res, err
 	}
-	// Right after the run, before anything closes the gateway's idle
-	// connections.
-	timeWaitAfter, err := countTimeWait(backendPort)
-	if err != nil {
-		return res, err
+	if cpuErr != nil {
+		return res, cpuErr
 	}
-	res.timeWait = timeWaitAfter - timeWaitBefore
+	res.cpu = cpuBetween(cpu0, cpu1, res.wrk.CPU)
+	if start.err != nil || end.err != nil {
+		return res, fmt.Errorf("counting connections: %w", errors.Join(start.err, end.err))
+	}
+	res.churnWindow = end.at.Sub(start.at)
+	res.timeWait = end.timeWait - start.timeWait
+	if s.backend == goBackend {
+		// The start mark's stats request had a connection of its own, which
+		// the driver closed (a TIME_WAIT on its side); the end mark's is
+		// counted in its Accepted.
+		res.timeWait--
+		res.connsOpened = int(end.stats.Accepted - start.stats.Accepted - 1)
+	}
 	if m, err := readMemStatus(gw.pid()); err == nil {
 		res.gatewayRSS = m.RSS
-	}
-	if s.backend == goBackend {
-		after, err := fetchBackendStats(ctx, backendURL)
-		if err != nil {
-			return res, err
-		}
-		// The stats request's own connection is counted in after.
-		res.connsOpened = int(after.Accepted - before.Accepted - 1)
 	}
 	if gw.exited() {
 		return res, fmt.Errorf("the gateway exited during the run (%v); its log ends:\n%s", gw.err, gw.logTail(15))
 	}
 	return res, nil
+}
+
+// churnDelay is when, into a measured run, connection churn starts to count.
+const churnDelay = time.Second
+
+// churnMark is the backend's connection counters at one moment.
+type churnMark struct {
+	at       time.Time
+	timeWait int          // TIME_WAIT sockets on the backend port
+	stats    backendStats // the Go backend's counters (others have none)
+	err      error
+}
+
+func markChurn(ctx context.Context, withStats bool, backendURL string, backendPort int) churnMark {
+	m := churnMark{at: time.Now()}
+	if m.timeWait, m.err = countTimeWait(backendPort); m.err != nil {
+		return m
+	}
+	if withStats {
+		m.stats, m.err = fetchBackendStats(ctx, backendURL)
+	}
+	return m
 }
 
 // startGoBackend starts this binary as the test backend, pinned to the load

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -157,15 +158,17 @@ func (r *report) markdown() string {
 	}
 
 	w("\n### Runs, in the order they ran\n\n")
-	w("| # | scenario | req/s | p50 | p99 | non-2xx | socket errors | backend connections opened | TIME_WAIT on the backend port | gateway RSS after |\n")
-	w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	w("CPU columns are in cores over the measured run (1.00 = one CPU busy throughout): the gateway alone has CPU %d; *other* is everything else on the machine, and *steal* what the hypervisor took — both are noise.\n\n", o.gatewayCPU)
+	w("| # | scenario | req/s | p50 | p99 | non-2xx | socket errors | backend connections opened | TIME_WAIT on the backend port | gateway RSS after | CPU gateway | CPU wrk + backend | CPU other | steal |\n")
+	w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, run := range r.runs {
 		if run.round == 0 {
 			continue
 		}
-		w("| %d | (%s) | %s | %s | %s | %d | %d | %s | %d | %s |\n", i+1, run.scenario, groupDigits(run.wrk.RPS),
+		w("| %d | (%s) | %s | %s | %s | %d | %d | %s | %d | %s | %.2f | %.2f | %.2f | %.2f |\n", i+1, run.scenario, groupDigits(run.wrk.RPS),
 			fmtLatency(run.wrk.P50), fmtLatency(run.wrk.P99), run.wrk.Non2xx, run.wrk.SocketErrors,
-			fmtOptInt(run.connsOpened), run.timeWait, fmtMiB(run.gatewayRSS))
+			fmtOptInt(run.connsOpened), run.timeWait, fmtMiB(run.gatewayRSS),
+			run.cpu.gateway, run.cpu.load, run.cpu.other, run.cpu.steal)
 	}
 
 	r.churn(w)
@@ -186,22 +189,23 @@ func (r *report) churn(w func(string, ...any)) {
 		return
 	}
 	w("\n### Connection churn towards the backend, (b) vs (c)\n\n")
-	w("Connections the backend accepted during the measured run (wrk keeps its %d connections to the gateway open throughout), and TIME_WAIT sockets on the backend's port right after it (each run has its own port).\n\n", r.opts.connections)
-	w("| scenario | connections opened per run | per 1 000 requests | TIME_WAIT after the run |\n")
+	w("Connections the backend accepted, and TIME_WAIT sockets left on its port (each run has its own), from %s into the measured run to its end, counted right after it: the steady state (the end of the warm-up cancels the requests in flight, and the gateway replaces their connections in the run's first instants). wrk keeps its %d connections to the gateway open throughout.\n\n", churnDelay, r.opts.connections)
+	w("| scenario | connections opened, per run | TIME_WAIT, per run | connections per 100 000 requests |\n")
 	w("|---|---:|---:|---:|\n")
 	for _, s := range rows {
-		var conns, reqs, tw float64
+		var conns, reqs float64
+		var opened, tw []string
 		for _, run := range s.runs {
 			conns += float64(run.connsOpened)
-			reqs += float64(run.wrk.Requests)
-			tw += float64(run.timeWait)
+			reqs += run.wrk.RPS * run.churnWindow.Seconds()
+			opened = append(opened, fmtOptInt(run.connsOpened))
+			tw = append(tw, strconv.Itoa(run.timeWait))
 		}
-		n := float64(len(s.runs))
-		per := 0.0
+		rate := 0.0
 		if reqs > 0 {
-			per = conns / reqs * 1000
+			rate = conns / reqs * 100000
 		}
-		w("| (%s) %s | %s | %.2f | %s |\n", s.s.id, s.s.title, groupDigits(conns/n), per, groupDigits(tw/n))
+		w("| (%s) %s | %s | %s | %.1f |\n", s.s.id, s.s.title, strings.Join(opened, " · "), strings.Join(tw, " · "), rate)
 	}
 }
 

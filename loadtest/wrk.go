@@ -19,6 +19,7 @@ type wrkResult struct {
 	P50, P99     time.Duration // from the --latency distribution
 	Non2xx       int64         // "Non-2xx or 3xx responses"
 	SocketErrors int64         // connect + read + write + timeout
+	CPU          time.Duration // wrk's own user + system time
 }
 
 // wrkOptions are the load generator's settings, the same for every run.
@@ -54,7 +55,9 @@ func runWrk(ctx context.Context, o wrkOptions, url string, d time.Duration, logP
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w: %s", err, strings.TrimSpace(string(out)))
 	}
-	return parseWrk(string(out))
+	r, err := parseWrk(string(out))
+	r.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return r, err
 }
 
 // parseWrk reads the report of "wrk --latency".
