@@ -107,7 +107,7 @@ func TestSelectScenarios(t *testing.T) {
 		only string
 		want string
 	}{
-		{"", "a b c d e f-wiremock f-mockoon"},
+		{"", "a b b1 c d e f-wiremock f-mockoon"},
 		{"b, a", "a b"},
 		{"f", "f-wiremock f-mockoon"},
 		{"F-Mockoon,c", "c f-mockoon"},

@@ -63,7 +63,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each run")
 	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&o.runs, "runs", 2, "rounds over the scenarios, interleaved: a b c … then a b c … again")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, b, c, d, e, f (both mocks), f-wiremock, f-mockoon (default: all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, b, b1, c, d, e, f (both mocks), f-wiremock, f-mockoon (default: all)")
 	fs.StringVar(&o.gateway, "gateway", "build/gateway", "the gateway binary (make build)")
 	fs.StringVar(&o.plugin, "plugin", "build/krakend-rules.so", "the krakend-rules plugin (make build)")
 	fs.StringVar(&o.hello, "helloworld", "build/loadtest/helloworld.so", "the hello-world plugin; built from ./loadtest/helloworld when missing or older than -gateway")
@@ -89,8 +89,8 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if o.runs < 1 || o.duration < time.Second || o.connections < 1 || o.threads < 1 || o.rules < 0 {
-		return o, errors.New("-runs, -connections and -threads must be at least 1, -duration at least 1s, -rules not negative")
+	if o.runs < 1 || o.duration < 3*time.Second || o.connections < 1 || o.threads < 1 || o.rules < 0 {
+		return o, errors.New("-runs, -connections and -threads must be at least 1, -duration at least 3s, -rules not negative")
 	}
 	if o.memoryDuration < 5*time.Second {
 		return o, errors.New("-memory-duration must be at least 5s")
@@ -192,8 +192,8 @@ func run(o options) error {
 				logf("  (%s) FAILED: %v", s.id, err)
 				rep.failed[s.id] = err.Error()
 			default:
-				logf("  %.0f req/s, p50 %s, p99 %s, non-2xx %d, socket errors %d, backend connections opened %s, TIME_WAIT %d; CPU: gateway %.2f, wrk+backend %.2f, other %.2f, steal %.2f",
-					res.wrk.RPS, fmtLatency(res.wrk.P50), fmtLatency(res.wrk.P99), res.wrk.Non2xx, res.wrk.SocketErrors, fmtOptInt(res.connsOpened), res.timeWait,
+				logf("  %.0f req/s, p50 %s, p99 %s, non-2xx %d, socket errors %d, backend connections opened %s, TIME_WAIT %d (%d right after the run); CPU: gateway %.2f, wrk+backend %.2f, other %.2f, steal %.2f",
+					res.wrk.RPS, fmtLatency(res.wrk.P50), fmtLatency(res.wrk.P99), res.wrk.Non2xx, res.wrk.SocketErrors, fmtOptInt(res.connsOpened), res.timeWait, res.timeWaitAfter,
 					res.cpu.gateway, res.cpu.load, res.cpu.other, res.cpu.steal)
 				rep.runs = append(rep.runs, res)
 			}
@@ -337,15 +337,16 @@ func (d *driver) helloPlugin(ctx context.Context) (string, error) {
 
 // runResult is one measured run.
 type runResult struct {
-	scenario    string
-	round       int
-	wrk         wrkResult
-	connsOpened int           // backend connections accepted in churnWindow; -1: unknown
-	timeWait    int           // TIME_WAIT sockets on the backend port made in churnWindow
-	churnWindow time.Duration // from churnDelay into the run to its end
-	gatewayRSS  int64
-	cpu         cpuUse
-	rss         []rssSample // with sampling only
+	scenario      string
+	round         int
+	wrk           wrkResult
+	connsOpened   int           // backend connections accepted in churnWindow; -1: unknown
+	timeWait      int           // TIME_WAIT sockets on the backend port made in churnWindow
+	timeWaitAfter int           // … from the window's start to right after the run
+	churnWindow   time.Duration // the run less churnMargin at each end
+	gatewayRSS    int64
+	cpu           cpuUse
+	rss           []rssSample // with sampling only
 }
 
 // rssSample is the gateway's resident size at a moment of a run.
@@ -427,27 +428,33 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 			samples = sampleRSS(sampleCtx, gw.pid(), time.Second)
 		}()
 	}
-	// Connection churn is counted from one second into the run: the end of
-	// the warm-up cancels the requests in flight, the gateway drops their
-	// backend connections, and the first instants of the run open new ones
-	// in their place. What follows is the steady state.
-	churnStart := make(chan churnMark, 1)
+	// Connection churn is counted in the steady state, from churnMargin into
+	// the run to churnMargin before its end: when wrk stops (the warm-up
+	// too) it drops its connections with requests in flight, the gateway
+	// cancels them and closes their backend connections, and the next run's
+	// first instants open new ones in their place. TIME_WAIT sockets are also
+	// counted right after the run, those closings included.
+	marks := make(chan [2]churnMark, 1)
 	go func() {
-		select {
-		case <-sampleCtx.Done():
-			churnStart <- churnMark{err: sampleCtx.Err()}
-		case <-time.After(churnDelay):
-			churnStart <- markChurn(sampleCtx, s.backend == goBackend, backendURL, backendPort)
+		var m [2]churnMark
+		for i, at := range []time.Duration{churnMargin, duration - churnMargin} {
+			select {
+			case <-sampleCtx.Done():
+				m[i] = churnMark{err: sampleCtx.Err()}
+			case <-time.After(at - time.Since(cpu0.at)):
+				m[i] = markChurn(sampleCtx, s.backend == goBackend, backendURL, backendPort)
+			}
 		}
+		marks <- m
 	}()
 	res.wrk, err = runWrk(ctx, d.wrk, gwURL+benchPath, duration, filepath.Join(dir, "wrk.txt"))
 	cpu1, cpuErr := takeCPUSnapshot(gw.pid(), backend.pid())
 	// Right after the run, before anything closes the gateway's idle
 	// connections.
-	end := markChurn(ctx, s.backend == goBackend, backendURL, backendPort)
+	after, afterErr := countTimeWait(backendPort)
+	m := <-marks
 	stopSampling()
 	wg.Wait()
-	start := <-churnStart
 	res.rss = samples
 	if err != nil {
 		return res, err
@@ -456,16 +463,20 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 		return res, cpuErr
 	}
 	res.cpu = cpuBetween(cpu0, cpu1, res.wrk.CPU)
-	if start.err != nil || end.err != nil {
-		return res, fmt.Errorf("counting connections: %w", errors.Join(start.err, end.err))
+	start, end := m[0], m[1]
+	if err := errors.Join(start.err, end.err, afterErr); err != nil {
+		return res, fmt.Errorf("counting connections: %w", err)
 	}
 	res.churnWindow = end.at.Sub(start.at)
 	res.timeWait = end.timeWait - start.timeWait
+	res.timeWaitAfter = after - start.timeWait
 	if s.backend == goBackend {
-		// The start mark's stats request had a connection of its own, which
-		// the driver closed (a TIME_WAIT on its side); the end mark's is
-		// counted in its Accepted.
+		// Each mark's stats request has a connection of its own, which the
+		// driver closes (a TIME_WAIT on its side): the start mark's is in
+		// both TIME_WAIT counts, the end mark's in the one after the run,
+		// and the end mark's connection in its own Accepted.
 		res.timeWait--
+		res.timeWaitAfter -= 2
 		res.connsOpened = int(end.stats.Accepted - start.stats.Accepted - 1)
 	}
 	if m, err := readMemStatus(gw.pid()); err == nil {
@@ -477,8 +488,9 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 	return res, nil
 }
 
-// churnDelay is when, into a measured run, connection churn starts to count.
-const churnDelay = time.Second
+// churnMargin is how much of each end of a measured run connection churn
+// leaves out.
+const churnMargin = time.Second
 
 // churnMark is the backend's connection counters at one moment.
 type churnMark struct {

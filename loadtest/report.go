@@ -159,15 +159,15 @@ func (r *report) markdown() string {
 
 	w("\n### Runs, in the order they ran\n\n")
 	w("CPU columns are in cores over the measured run (1.00 = one CPU busy throughout): the gateway alone has CPU %d; *other* is everything else on the machine, and *steal* what the hypervisor took — both are noise.\n\n", o.gatewayCPU)
-	w("| # | scenario | req/s | p50 | p99 | non-2xx | socket errors | backend connections opened | TIME_WAIT on the backend port | gateway RSS after | CPU gateway | CPU wrk + backend | CPU other | steal |\n")
+	w("| # | scenario | req/s | p50 | p99 | non-2xx | socket errors | backend connections opened | TIME_WAIT on the backend port (after the run) | gateway RSS after | CPU gateway | CPU wrk + backend | CPU other | steal |\n")
 	w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, run := range r.runs {
 		if run.round == 0 {
 			continue
 		}
-		w("| %d | (%s) | %s | %s | %s | %d | %d | %s | %d | %s | %.2f | %.2f | %.2f | %.2f |\n", i+1, run.scenario, groupDigits(run.wrk.RPS),
+		w("| %d | (%s) | %s | %s | %s | %d | %d | %s | %d (%d) | %s | %.2f | %.2f | %.2f | %.2f |\n", i+1, run.scenario, groupDigits(run.wrk.RPS),
 			fmtLatency(run.wrk.P50), fmtLatency(run.wrk.P99), run.wrk.Non2xx, run.wrk.SocketErrors,
-			fmtOptInt(run.connsOpened), run.timeWait, fmtMiB(run.gatewayRSS),
+			fmtOptInt(run.connsOpened), run.timeWait, run.timeWaitAfter, fmtMiB(run.gatewayRSS),
 			run.cpu.gateway, run.cpu.load, run.cpu.other, run.cpu.steal)
 	}
 
@@ -181,7 +181,7 @@ func (r *report) markdown() string {
 func (r *report) churn(w func(string, ...any)) {
 	var rows []summary
 	for _, s := range r.summaries() {
-		if (s.s.id == "b" || s.s.id == "c") && len(s.runs) > 0 {
+		if (s.s.id == "b" || s.s.id == "b1" || s.s.id == "c") && len(s.runs) > 0 {
 			rows = append(rows, s)
 		}
 	}
@@ -189,23 +189,26 @@ func (r *report) churn(w func(string, ...any)) {
 		return
 	}
 	w("\n### Connection churn towards the backend, (b) vs (c)\n\n")
-	w("Connections the backend accepted, and TIME_WAIT sockets left on its port (each run has its own), from %s into the measured run to its end, counted right after it: the steady state (the end of the warm-up cancels the requests in flight, and the gateway replaces their connections in the run's first instants). wrk keeps its %d connections to the gateway open throughout.\n\n", churnDelay, r.opts.connections)
-	w("| scenario | connections opened, per run | TIME_WAIT, per run | connections per 100 000 requests |\n")
-	w("|---|---:|---:|---:|\n")
+	w("Connections the backend accepted and TIME_WAIT sockets on its port (each run has its own port) in the steady state: from %s into the measured run to %s before its end. ", churnMargin, churnMargin)
+	w("When wrk stops it drops its %d connections with requests in flight; the gateway cancels those requests and closes their backend connections, and the next run's first instants open new ones. ", r.opts.connections)
+	w("The last column counts TIME_WAIT sockets from the window's start to right after the run, those closings included. The driver's own requests to the backend are not counted.\n\n")
+	w("| scenario | connections opened, per run | TIME_WAIT, per run | connections per 100 000 requests | TIME_WAIT right after the run |\n")
+	w("|---|---:|---:|---:|---:|\n")
 	for _, s := range rows {
 		var conns, reqs float64
-		var opened, tw []string
+		var opened, tw, twAfter []string
 		for _, run := range s.runs {
 			conns += float64(run.connsOpened)
 			reqs += run.wrk.RPS * run.churnWindow.Seconds()
 			opened = append(opened, fmtOptInt(run.connsOpened))
 			tw = append(tw, strconv.Itoa(run.timeWait))
+			twAfter = append(twAfter, strconv.Itoa(run.timeWaitAfter))
 		}
 		rate := 0.0
 		if reqs > 0 {
 			rate = conns / reqs * 100000
 		}
-		w("| (%s) %s | %s | %s | %.1f |\n", s.s.id, s.s.title, strings.Join(opened, " · "), strings.Join(tw, " · "), rate)
+		w("| (%s) %s | %s | %s | %.1f | %s |\n", s.s.id, s.s.title, strings.Join(opened, " · "), strings.Join(tw, " · "), rate, strings.Join(twAfter, " · "))
 	}
 }
 

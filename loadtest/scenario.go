@@ -70,6 +70,14 @@ func scenarios(nRules int) []scenario {
 			expect:  expectJSON(backendBody),
 		},
 		{
+			id:      "b1",
+			title:   "krakend-rules, 1 rule, none matches → delegates",
+			backend: goBackend,
+			plugin:  rulesPluginKind,
+			rules:   func() map[string]any { return manyRules(1) },
+			expect:  expectJSON(backendBody),
+		},
+		{
 			id:      "c",
 			title:   "docs' hello-world plugin, delegating",
 			backend: goBackend,
@@ -127,7 +135,7 @@ func selectScenarios(all []scenario, only string) ([]scenario, error) {
 			}
 		}
 		if !known {
-			return nil, fmt.Errorf("-only: unknown scenario %q (known: a, b, c, d, e, f, f-wiremock, f-mockoon)", id)
+			return nil, fmt.Errorf("-only: unknown scenario %q (known: a, b, b1, c, d, e, f, f-wiremock, f-mockoon)", id)
 		}
 	}
 	var out []scenario
