@@ -129,6 +129,8 @@ type driver struct {
 	procs *procs
 	npm   npmTools
 	wrk   wrkOptions
+	// binaries names the binaries and when they were built, for the report.
+	binaries string
 }
 
 func logf(format string, args ...any) {
@@ -170,6 +172,7 @@ func run(o options) error {
 
 	rep := &report{opts: o, started: time.Now(), scenarios: selected, skipped: map[string]string{}, failed: map[string]string{}}
 	rep.machine = describeMachine(d.gw)
+	rep.binaries = d.binaries
 	rep.loadBefore = loadAverage()
 	if l1, err := strconv.ParseFloat(strings.Fields(rep.loadBefore + " ?")[0], 64); err == nil && l1 > 0.5 {
 		logf("warning: load average %s before the first run: other work on this machine will skew the figures", rep.loadBefore)
@@ -251,6 +254,7 @@ func (d *driver) prepare(ctx context.Context) error {
 	if d.so.hello, err = d.helloPlugin(ctx); err != nil {
 		return err
 	}
+	d.binaries = describeBinaries(d.gw, d.so.rules, d.so.hello)
 	if err := os.RemoveAll(o.workdir); err != nil {
 		return err
 	}

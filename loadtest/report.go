@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 type report struct {
 	opts      options
 	machine   string
+	binaries  string
 	started   time.Time
 	finished  time.Time
 	scenarios []scenario
@@ -72,6 +74,24 @@ func describeMachine(gateway string) string {
 	return fmt.Sprintf("%s, %d cores, Linux %s; gateway built with %s; %s", cpu, runtime.NumCPU(), kernel, goVersion, wrkVersion)
 }
 
+// describeBinaries names each file relative to the working directory, with
+// its modification time.
+func describeBinaries(paths ...string) string {
+	wd, _ := os.Getwd()
+	var parts []string
+	for _, p := range paths {
+		name := p
+		if rel, err := filepath.Rel(wd, p); err == nil {
+			name = rel
+		}
+		if info, err := os.Stat(p); err == nil {
+			name = fmt.Sprintf("`%s` (built %s)", name, info.ModTime().Format("2006-01-02 15:04"))
+		}
+		parts = append(parts, name)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // summary is one scenario over its runs.
 type summary struct {
 	s             scenario
@@ -108,6 +128,7 @@ func (r *report) markdown() string {
 
 	w("## Gateway load comparison\n\n")
 	w("%s. %s.\n\n", r.started.Format("2006-01-02 15:04 MST"), r.machine)
+	w("Binaries: %s.\n\n", r.binaries)
 	w("Each run: a fresh gateway (`build/gateway`, Lura v2.10.0) and a fresh backend, `wrk -t%d -c%d -d%s --latency -H '%s'` on `GET %s` after a %s warm-up. ",
 		o.threads, o.connections, o.duration, benchHeader, benchPath, o.warmup)
 	w("The gateway is pinned to CPU %d, wrk and the backends to CPU %d. ", o.gatewayCPU, o.loadCPU)
