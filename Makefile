@@ -63,5 +63,12 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./rules/
 
+check: ## check CONFIG (default examples/krakend.json) with the linter; CHECKFLAGS=-strict fails on warnings
+	$(GO) run ./cmd/krakend-rules check $(CHECKFLAGS) $(CONFIG)
+
+LOADTEST ?=
+loadtest: build ## the gateway-level load comparison (installs wrk, WireMock and Mockoon on first use); LOADTEST=-memory adds the RSS checks
+	$(GO) run ./loadtest -buildflags '$(BUILDFLAGS)' -out $(BUILD)/loadtest/report.md $(LOADTEST)
+
 clean: ## remove build/
 	rm -rf $(BUILD)

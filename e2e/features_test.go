@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"krakend-rules/lint"
 )
 
 // endpoint is one no-op endpoint of a test krakend.json.
@@ -166,5 +168,29 @@ func TestTimeWindowsAndTemplateFunctionsThroughTheGateway(t *testing.T) {
 	}
 	if b := g.get("/window/1"); !strings.HasPrefix(b.body, `{"name":"ANON",`) || !strings.Contains(b.body, `"count":2`) {
 		t.Errorf("second answer: %s", b.body)
+	}
+}
+
+// TestTheLinterReportsWhatTheGatewayLogs: a rule that never applies is
+// logged by the gateway when the plugin loads it, the linter reports the
+// same for the same krakend.json, and what they say holds: the earlier
+// rule answers the later one's requests.
+func TestTheLinterReportsWhatTheGatewayLogs(t *testing.T) {
+	backend := newBackend(t, nil)
+	g := startGateway(t, config(endpoint("GET", "/n/{id}", backend.url, "/n/{id}", nil, nil, `{"rules":[
+		{"name":"every-n","match":{"path":"/n/*"},"response":{"body":{"rule":"{{ .Rule }}"}}},
+		{"name":"late","match":{"path":"/n/1","methods":["GET"]},"response":{"body":{"rule":"{{ .Rule }}"}}}]}`)))
+	const loc = "rules[1]"
+	const problem = `never applies: rule "every-n" (rules[0]) comes first and applies to every request this one matches`
+	g.waitLog("[PLUGIN: krakend-rules] " + loc + ": " + problem)
+	expect(t, "the later rule's path", g.get("/n/1"), 200, `{"rule":"every-n"}`)
+
+	content, err := os.ReadFile(g.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := lint.Content(g.config, content)
+	if len(report.Findings) != 1 || report.Findings[0].Location != loc || report.Findings[0].Message != problem || report.Findings[0].Severity != lint.Warning {
+		t.Errorf("the linter found:\n%v", report.Findings)
 	}
 }

@@ -68,6 +68,7 @@ type gateway struct {
 	t       *testing.T
 	url     string
 	port    int
+	config  string // the krakend.json it serves
 	log     *syncBuffer
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when the process has exited
@@ -114,7 +115,7 @@ func startGateway(t *testing.T, cfg string, env ...string) *gateway {
 	t.Helper()
 	port := freePort(t)
 	path := writeConfig(t, port, cfg)
-	g := &gateway{t: t, port: port, url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, exited: make(chan struct{})}
+	g := &gateway{t: t, port: port, config: path, url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, exited: make(chan struct{})}
 	g.cmd = exec.Command(gatewayPath, "-c", path, "-d", "-l", "DEBUG")
 	g.cmd.Dir, g.cmd.Stdout, g.cmd.Stderr = repoRoot, g.log, g.log
 	g.cmd.Env = append(os.Environ(), env...)

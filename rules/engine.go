@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -32,8 +33,9 @@ type Engine struct {
 // ruleSet is the rules in force: replaced whole when a rules_file changes,
 // so that a request sees the old set or the new one, never a mix.
 type ruleSet struct {
-	rules []*rule
-	index *pathIndex // nil for short lists, tried one by one
+	rules    []*rule
+	index    *pathIndex // nil for short lists, tried one by one
+	warnings []Warning  // what in the rules cannot work as written, logged at install
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -138,6 +140,56 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// Checked is a configuration that loads, as the linter sees it.
+type Checked struct {
+	// Config is the decoded configuration.
+	Config *Config
+	// Rules are the inline rules followed by those of the rules_file, and
+	// Locations where each of them is ("rules[2]",
+	// "rules_file(mocks/rules.json).rules[0]").
+	Rules     []Rule
+	Locations []string
+	// Warnings are what the engine logs at load: rules that never apply.
+	Warnings []Warning
+}
+
+// Check loads a configuration as New does, its rules_file included (read
+// once, now), without starting anything. It returns the errors that would
+// make the backend fail closed, each with its location, or else the rules
+// and the warnings the engine would log at load.
+func Check(raw any) (*Checked, error) {
+	cfg, decodeErr := Decode(raw)
+	e, compileErr := Compile(cfg, Options{})
+	if err := joinErrors(decodeErr, compileErr); err != nil {
+		return nil, err
+	}
+	defer e.transport.CloseIdleConnections()
+	c := &Checked{Config: cfg, Rules: cfg.Rules}
+	for i := range cfg.Rules {
+		c.Locations = append(c.Locations, index("rules", i))
+	}
+	set := e.current.Load()
+	if e.rulesFile != nil {
+		content, err := os.ReadFile(e.rulesFile.path)
+		if err != nil {
+			return nil, &ConfigError{Location: "rules_file", Problem: "cannot be read: " + unwrapPathError(err).Error()}
+		}
+		fileRules, err := decodeRulesFile(e.rulesFile.path, content)
+		if err == nil {
+			set, err = e.compileRules(fileRules, e.rulesFile.path)
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Rules = append(append([]Rule(nil), cfg.Rules...), fileRules...)
+		for i := range fileRules {
+			c.Locations = append(c.Locations, fileLocation(e.rulesFile.path)+index("rules", i))
+		}
+	}
+	c.Warnings = set.warnings
+	return c, nil
+}
+
 // compileRules compiles the inline rules followed by the rules of a
 // rules_file (nil when there is none).
 func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, error) {
@@ -145,6 +197,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	set := &ruleSet{}
 	names := map[string]string{}
 	all := append(append([]Rule(nil), e.inline...), fileRules...)
+	locs, ruleNames := make([]string, len(all)), make([]string, len(all))
 	for i := range all {
 		rc := &all[i]
 		loc, defaultName := index("rules", i), "rule["+strconv.Itoa(i)+"]"
@@ -157,6 +210,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 		if name == "" {
 			name = defaultName
 		}
+		locs[i], ruleNames[i] = loc, name
 		if first, dup := names[name]; dup {
 			errs.add(field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
 		} else {
@@ -177,6 +231,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	set.warnings = unreachableRules(all, locs, ruleNames)
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
 	}
@@ -195,6 +250,9 @@ func (e *Engine) install(set *ruleSet, origin string) {
 		names[i] = r.name
 	}
 	e.log.Info(fmt.Sprintf("%d rules loaded%s: %s", len(set.rules), origin, strings.Join(names, ", ")))
+	for _, w := range set.warnings {
+		e.log.Warning(w.String())
+	}
 }
 
 // flatten returns the errors joined in err, one by one.

@@ -1,0 +1,388 @@
+// Package lint checks the krakend-rules configurations of a krakend.json
+// before it is deployed: every configuration error the plugin would fail
+// closed on, with its endpoint, backend and place in the file, and the
+// warnings of what loads but cannot work as written — rules that never
+// apply, conditions on headers or query strings the endpoint does not
+// forward, body conditions on GET endpoints, statuses and headers that a
+// non-no-op endpoint hides, delegate timeouts the endpoint's timeout
+// overrides.
+//
+// It knows KrakenD's configuration only as far as the plugin's behaviour
+// depends on it, the way Lura v2.10.0 (KrakenD CE 2.10) reads it.
+package lint
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"krakend-rules/rules"
+)
+
+// PluginName is the name a backend gives the plugin, and the key of its
+// configuration object.
+const PluginName = "krakend-rules"
+
+// The keys under which a backend's extra_config configures a client plugin:
+// KrakenD's, and Lura's own namespace, which it is an alias of.
+var pluginKeys = []string{"plugin/http-client", "github.com/devopsfaith/krakend/transport/http/client/executor"}
+
+// Severity says whether a finding stops the configuration from working.
+type Severity int
+
+const (
+	// Warning: the configuration loads, but something in it cannot work as
+	// written.
+	Warning Severity = iota
+	// Error: the backend fails closed (every request answers 500), or the
+	// file cannot be read.
+	Error
+)
+
+func (s Severity) String() string {
+	if s == Error {
+		return "error"
+	}
+	return "warning"
+}
+
+// Finding is one problem.
+type Finding struct {
+	Severity Severity
+	// File is the file the problem is in: the krakend.json, or a rules_file.
+	File string
+	// Line and Column (1-based; 0 when unknown) locate it in File.
+	Line, Column int
+	// Where names the endpoint and backend: `endpoint GET /orders/{id}
+	// (endpoints[2]), backend[0] /orders/{id}`; empty for the file itself.
+	Where string
+	// Location is the place inside the krakend-rules object, as the plugin
+	// logs it (`rules[1].match.path`), or a path from the file's root.
+	Location string
+	Message  string
+}
+
+func (f Finding) String() string {
+	var b strings.Builder
+	b.WriteString(f.File)
+	if f.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", f.Line, f.Column)
+	}
+	b.WriteString(": " + f.Severity.String() + ": ")
+	if f.Where != "" {
+		b.WriteString(f.Where + ": ")
+	}
+	if f.Location != "" {
+		b.WriteString(f.Location + ": ")
+	}
+	b.WriteString(f.Message)
+	return b.String()
+}
+
+// Report is what checking one krakend.json found.
+type Report struct {
+	File     string
+	Backends int // backends that name krakend-rules
+	Findings []Finding
+}
+
+// Count returns how many findings have this severity.
+func (r *Report) Count(s Severity) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Content checks the text of a krakend.json called name. Relative
+// body_file and rules_file names are read from the current directory, as
+// the gateway reads them from its working directory. Every problem, the
+// file's own included, is a finding.
+func Content(name string, content []byte) *Report {
+	c := &checker{report: &Report{File: name}, files: map[string]*positions{}}
+	var root any
+	if err := json.Unmarshal(content, &root); err != nil {
+		line, col, msg := syntaxError(content, err)
+		c.report.Findings = append(c.report.Findings, Finding{Severity: Error, File: name, Line: line, Column: col, Message: msg})
+		return c.report
+	}
+	pos, err := indexPositions(content)
+	if err != nil { // cannot happen once json.Unmarshal accepted it
+		pos = &positions{content: content, at: map[string]int{}}
+	}
+	c.files[name] = pos
+	c.gateway(root)
+	sort.SliceStable(c.report.Findings, func(i, j int) bool {
+		a, b := c.report.Findings[i], c.report.Findings[j]
+		if a.File != b.File {
+			return a.File == name // the krakend.json first, then rules files
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	return c.report
+}
+
+type checker struct {
+	report *Report
+	files  map[string]*positions // by file name; nil when unreadable
+}
+
+// add records a finding at p, a path in file.
+func (c *checker) add(sev Severity, file string, p path, where, loc, format string, args ...any) {
+	f := Finding{Severity: sev, File: file, Where: where, Location: loc, Message: fmt.Sprintf(format, args...)}
+	if pos := c.positionsOf(file); pos != nil {
+		f.Line, f.Column = pos.lineColumn(p)
+	}
+	c.report.Findings = append(c.report.Findings, f)
+}
+
+// positionsOf indexes a rules_file the first time it is needed.
+func (c *checker) positionsOf(file string) *positions {
+	pos, seen := c.files[file]
+	if !seen {
+		if content, err := os.ReadFile(file); err == nil {
+			pos, _ = indexPositions(content) // nil when it is not JSON
+		}
+		c.files[file] = pos
+	}
+	return pos
+}
+
+// gateway walks the endpoints and checks every backend that names the
+// plugin.
+func (c *checker) gateway(root any) {
+	obj, _ := root.(map[string]any)
+	rootTimeout := stringField(obj, "timeout")
+	endpoints, _ := obj["endpoints"].([]any)
+	for i, raw := range endpoints {
+		ep, _ := raw.(map[string]any)
+		if ep == nil {
+			continue
+		}
+		backends, _ := ep["backend"].([]any)
+		for j, raw := range backends {
+			be, _ := raw.(map[string]any)
+			if be == nil {
+				continue
+			}
+			extra, _ := be["extra_config"].(map[string]any)
+			for _, k := range pluginKeys {
+				plugin, _ := extra[k].(map[string]any)
+				if plugin == nil || plugin["name"] != PluginName {
+					continue
+				}
+				c.report.Backends++
+				b := newBackend(ep, be, rootTimeout)
+				b.at = path{}.member("endpoints").element(i).member("backend").element(j).member("extra_config").member(k)
+				b.where = fmt.Sprintf("endpoint %s %s (endpoints[%d]), backend[%d] %s", b.endpointMethod, stringField(ep, "endpoint"), i, j, stringField(be, "url_pattern"))
+				c.backend(b, plugin)
+			}
+		}
+	}
+	if c.report.Backends > 0 {
+		if _, ok := obj["plugin"].(map[string]any); !ok {
+			c.add(Warning, c.report.File, nil, "", "", `no "plugin" object: KrakenD loads no plugins, so the %d backend(s) naming %s are sent straight to their hosts; add "plugin": {"folder": "/path/to/plugins/", "pattern": ".so"}`, c.report.Backends, PluginName)
+		}
+	}
+}
+
+// backend checks one backend's plugin configuration: first everything the
+// plugin itself would report, then what the endpoint around it changes.
+func (c *checker) backend(b *backend, plugin map[string]any) {
+	file := c.report.File
+	raw, ok := plugin[PluginName]
+	if !ok {
+		c.add(Error, file, b.at, b.where, b.at.String(), "no %q object with the rules: the backend fails closed (every request answers 500)", PluginName)
+		return
+	}
+	at := b.at.member(PluginName)
+	checked, err := rules.Check(raw)
+	if err != nil {
+		for _, e := range flatten(err) {
+			loc, msg := "", e.Error()
+			var ce *rules.ConfigError
+			if errors.As(e, &ce) {
+				loc, msg = ce.Location, ce.Problem
+			}
+			f, p, rel := c.place(at, raw, loc)
+			c.add(Error, f, p, b.where, rel, "%s", msg)
+		}
+		return
+	}
+	l := &backendLint{checker: c, b: b, at: at, raw: raw, cfg: checked.Config}
+	for _, w := range checked.Warnings {
+		l.warn(w.Location, "%s", w.Problem)
+	}
+	if len(checked.Rules) == 0 {
+		l.warn("rules", "no rules: every request is delegated to the backend")
+	}
+	if checked.Config.DebugHeader && !b.noOp {
+		l.warn("debug_header", "%s never reaches clients: %s", rules.DebugHeader, b.notNoOp())
+	}
+	for i := range checked.Rules {
+		l.rule(checked.Locations[i], &checked.Rules[i])
+	}
+}
+
+// place turns a location the engine reported into a file, a path in it,
+// and the location to print: inside a rules_file, the rules file's own.
+func (c *checker) place(at path, cfg any, loc string) (file string, p path, rel string) {
+	if obj, ok := cfg.(map[string]any); ok {
+		if name, ok := obj["rules_file"].(string); ok {
+			if rest, ok := strings.CutPrefix(loc, "rules_file("+name+")"); ok {
+				rest = strings.TrimPrefix(rest, ".")
+				return name, parseLocation(rest), rest
+			}
+		}
+	}
+	return c.report.File, append(at[:len(at):len(at)], parseLocation(loc)...), loc
+}
+
+// backendLint checks the rules of one backend against its endpoint.
+type backendLint struct {
+	*checker
+	b   *backend
+	at  path // the krakend-rules object
+	raw any
+	cfg *rules.Config
+}
+
+func (l *backendLint) warn(loc, format string, args ...any) {
+	f, p, rel := l.place(l.at, l.raw, loc)
+	l.add(Warning, f, p, l.b.where, rel, format, args...)
+}
+
+func (l *backendLint) rule(loc string, r *rules.Rule) {
+	if r.Match != nil {
+		m := field(loc, "match")
+		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
+			l.warn(field(m, "methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
+		}
+		l.conditions(m, r.Match)
+		if body := bodyCondition(m, r.Match); body != "" && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
+			l.warn(body, "the endpoint answers %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", l.b.endpointMethod)
+		}
+	}
+	if r.Response != nil {
+		l.response(field(loc, "response"), r.Response)
+	}
+	for i := range r.Responses {
+		l.response(index(field(loc, "responses"), i), &r.Responses[i])
+	}
+	if d := r.Delegate; d != nil {
+		dl := field(loc, "delegate")
+		l.headerChanges(field(dl, "response_headers"), d.ResponseHeaders)
+		for _, from := range slices.Sorted(maps.Keys(d.Status)) {
+			l.status(key(field(dl, "status"), strconv.Itoa(from)), d.Status[from])
+		}
+		if d.Timeout != "" {
+			l.delegateTimeout(field(dl, "timeout"), d.Timeout, d.Fallback != nil)
+		}
+		if fb := d.Fallback; fb != nil {
+			if fb.Response != nil {
+				l.response(field(field(dl, "fallback"), "response"), fb.Response)
+			}
+			for i := range fb.Responses {
+				l.response(index(field(field(dl, "fallback"), "responses"), i), &fb.Responses[i])
+			}
+		}
+	}
+}
+
+// conditions warns about conditions on what the endpoint does not forward,
+// nested ones included.
+func (l *backendLint) conditions(loc string, m *rules.Match) {
+	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
+		if !l.b.forwardsHeader(name) {
+			l.warn(key(field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", canonical(name), l.b.inputHeaders())
+		}
+	}
+	if len(m.Cookies) > 0 && !l.b.forwardsHeader("Cookie") {
+		for _, name := range slices.Sorted(maps.Keys(m.Cookies)) {
+			l.warn(key(field(loc, "cookies"), name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Query)) {
+		if why := l.b.dropsQuery(name); why != "" {
+			l.warn(key(field(loc, "query"), name), "%s, so the condition never sees a value", why)
+		}
+	}
+	for i := range m.Any {
+		l.conditions(index(field(loc, "any"), i), &m.Any[i])
+	}
+	if m.Not != nil {
+		l.conditions(field(loc, "not"), m.Not)
+	}
+}
+
+// bodyCondition returns the location of the first body condition of a
+// match, nested ones included, or "".
+func bodyCondition(loc string, m *rules.Match) string {
+	if keys := slices.Sorted(maps.Keys(m.Body)); len(keys) > 0 {
+		return key(field(loc, "body"), keys[0])
+	}
+	if m.HasBodyJSON {
+		return field(loc, "body_json")
+	}
+	for i := range m.Any {
+		if b := bodyCondition(index(field(loc, "any"), i), &m.Any[i]); b != "" {
+			return b
+		}
+	}
+	if m.Not != nil {
+		return bodyCondition(field(loc, "not"), m.Not)
+	}
+	return ""
+}
+
+// response warns about what a non-no-op endpoint hides of an answer.
+func (l *backendLint) response(loc string, r *rules.Response) {
+	l.status(field(loc, "status"), r.Status)
+	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
+		if canonical(name) != "Content-Type" && !l.b.noOp {
+			l.warn(key(field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
+		}
+	}
+}
+
+func (l *backendLint) headerChanges(loc string, changes map[string]*string) {
+	if l.b.noOp {
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(changes)) {
+		if changes[name] != nil && canonical(name) != "Content-Type" {
+			l.warn(key(loc, name), "never reaches clients: %s", l.b.notNoOp())
+		}
+	}
+}
+
+func (l *backendLint) status(loc string, status int) {
+	if status == 200 || l.b.noOp || l.b.returnsErrorCode {
+		return
+	}
+	l.warn(loc, "clients never see %d: %s; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)", status, l.b.notNoOp())
+}
+
+func (l *backendLint) delegateTimeout(loc, timeout string, fallback bool) {
+	d, err := parseDuration(timeout)
+	if err != nil || d < l.b.timeout {
+		return
+	}
+	what := "its 504"
+	if fallback {
+		what = "its 504 and the fallback for a slow backend"
+	}
+	l.warn(loc, "%s is not shorter than the endpoint's timeout (%s): KrakenD discards the plugin's answer when that passes, so %s never reach clients", timeout, l.b.timeoutOrigin, what)
+}

@@ -1,0 +1,265 @@
+package lint
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// gatewayConfig is a krakend.json with one endpoint. The endpoint is given
+// as JSON members, its backend's as well, and the krakend-rules object
+// whole; each sits on a line of its own so that findings have known lines:
+// the endpoint on line 4, the backend on line 6, the object on line 8.
+func gatewayConfig(endpoint, backend, rules string) string {
+	return fmt.Sprintf(`{
+  "version": 3,
+  "plugin": {"folder": "./build/", "pattern": ".so"},
+  "endpoints": [{"endpoint": "/orders/{id}", %s
+    "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/orders/{id}",
+      %s
+      "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules":
+        %s
+      }}
+    }]
+  }]
+}
+`, endpoint, backend, rules)
+}
+
+const noOp = `"output_encoding": "no-op",`
+const noOpBackend = `"encoding": "no-op",`
+
+func TestFindings(t *testing.T) {
+	const where = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
+	const whereQuery = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}?c=1: "
+	const wherePost = "endpoint POST /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
+	tests := []struct {
+		name                   string
+		endpoint, backend, cfg string
+		want                   []string // without the file name
+	}{
+		{"a valid configuration", noOp, noOpBackend, `{"rules": [{"match": {"path": "/orders/*"}, "response": {"status": 503}}]}`, nil},
+		{"configuration errors, located", noOp, noOpBackend,
+			`{"rules": [{"match": {"path": "[a-", "macth": 1}, "response": {"status": 99}}]}`,
+			[]string{
+				`error: ` + where + `rules[0].match.path: bad glob "[a-": syntax error at 3: unexpected end of input`,
+				`error: ` + where + `rules[0].match.macth: unknown field (known fields: path, methods, headers, query, cookies, host, remote_ip, body, body_json, ignore_array_order, any, not)`,
+				`error: ` + where + `rules[0].response.status: must be an HTTP status from 100 to 599, got 99`,
+			}},
+		{"an error with no place of its own points at its parent", noOp, noOpBackend, `{"rules": [{"name": "x"}]}`,
+			[]string{`error: ` + where + `rules[0]: has no action: give it a response, responses or a delegate`}},
+		{"no krakend-rules object", "", "", `null, "other": {}`, nil}, // replaced below
+		{"a rule that never applies", noOp, noOpBackend,
+			`{"rules": [{"name": "all", "response": {}}, {"name": "late", "match": {"path": "/orders/1"}, "delegate": {}}]}`,
+			[]string{`warning: ` + where + `rules[1]: never applies: rule "all" (rules[0]) comes first and has no conditions: it applies to every request`}},
+		{"no rules", noOp, noOpBackend, `{"rules": []}`,
+			[]string{`warning: ` + where + `rules: no rules: every request is delegated to the backend`}},
+		{"a header the endpoint does not forward", noOp + ` "input_headers": ["x-tenant"],`, noOpBackend,
+			`{"rules": [{"match": {"headers": {"X-Tenant": "a", "x-env": "b", "Content-Type": "c", "User-Agent": "d", "X-Forwarded-For": "e"}}, "response": {}}]}`,
+			[]string{`warning: ` + where + `rules[0].match.headers["x-env"]: the endpoint does not forward the header X-Env (input_headers: X-Tenant), so the condition never sees a value`,
+				`warning: ` + where + `rules[0].match.headers["Content-Type"]: the endpoint does not forward the header Content-Type (input_headers: X-Tenant), so the condition never sees a value`}},
+		{"only Content-Type by default", noOp, noOpBackend,
+			`{"rules": [{"match": {"headers": {"Content-Type": "a", "X-A": "!*"}}, "response": {}}]}`,
+			[]string{`warning: ` + where + `rules[0].match.headers["X-A"]: the endpoint does not forward the header X-A (input_headers: none, so only Content-Type), so the condition never sees a value`}},
+		{"every header", noOp + ` "input_headers": ["*"],`, noOpBackend,
+			`{"rules": [{"match": {"headers": {"X-A": "a"}, "cookies": {"s": "1"}}, "response": {}}]}`, nil},
+		{"cookies without the Cookie header, nested in any", noOp, noOpBackend,
+			`{"rules": [{"match": {"any": [{"cookies": {"session": "*"}}, {"not": {"headers": {"X-B": "1"}}}]}, "response": {}}]}`,
+			[]string{`warning: ` + where + `rules[0].match.any[0].cookies["session"]: the endpoint does not forward the Cookie header (input_headers: none, so only Content-Type), so the condition never sees a value: add "Cookie" to input_headers`,
+				`warning: ` + where + `rules[0].match.any[1].not.headers["X-B"]: the endpoint does not forward the header X-B (input_headers: none, so only Content-Type), so the condition never sees a value`}},
+		{"query parameters (and the url_pattern's own)", noOp + ` "input_query_strings": ["a", "b"],`, noOpBackend + ` "input_query_strings": ["a"], "url_pattern": "/orders/{id}?c=1",`,
+			`{"rules": [{"match": {"query": {"a": "1", "b": "2", "c": "3", "d": "4"}}, "response": {}}]}`,
+			[]string{`warning: ` + whereQuery + `rules[0].match.query["b"]: the backend's input_query_strings (a) drop the query parameter b, so the condition never sees a value`,
+				`warning: ` + whereQuery + `rules[0].match.query["d"]: the endpoint does not forward the query parameter d (input_query_strings: a, b; names are case-sensitive), so the condition never sees a value`}},
+		{"a body condition on a GET endpoint", noOp, noOpBackend,
+			`{"rules": [{"match": {"not": {"body": {"a": "1"}}}, "response": {}}]}`,
+			[]string{`warning: ` + where + `rules[0].match.not.body["a"]: the endpoint answers GET, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one`}},
+		{"a body condition on a POST endpoint", noOp + ` "method": "POST",`, noOpBackend,
+			`{"rules": [{"match": {"body_json": {"a": 1}}, "response": {}}]}`, nil},
+		{"methods the backend request never has", noOp + ` "method": "POST",`, noOpBackend,
+			`{"rules": [{"match": {"methods": ["GET"]}, "response": {}}]}`,
+			[]string{`warning: ` + wherePost + `rules[0].match.methods: never applies: the backend request is always POST (the endpoint's method)`}},
+		{"the backend's own method", noOp + ` "method": "POST",`, noOpBackend + ` "method": "put",`,
+			`{"rules": [{"match": {"methods": ["PUT"]}, "response": {}}, {"match": {"methods": ["POST"]}, "response": {}}]}`,
+			[]string{`warning: ` + wherePost + `rules[1].match.methods: never applies: the backend request is always PUT (the backend's method)`}},
+		{"statuses and headers a non-no-op endpoint hides", "", "",
+			`{"debug_header": true, "rules": [{"match": {"path": "/x"}, "response": {"status": 503, "headers": {"Retry-After": "1", "content-type": "text/plain"}}}, {"delegate": {"status": {"404": 200, "501": 404}, "response_headers": {"X-A": "1", "X-B": null}, "fallback": {"responses": [{"status": 201}]}}}]}`,
+			[]string{
+				`warning: ` + where + `debug_header: X-Krakend-Rule never reaches clients: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[0].response.status: clients never see 503: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)`,
+				`warning: ` + where + `rules[0].response.headers["Retry-After"]: never reaches clients: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[1].delegate.status["501"]: clients never see 404: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)`,
+				`warning: ` + where + `rules[1].delegate.response_headers["X-A"]: never reaches clients: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[1].delegate.fallback.responses[0].status: clients never see 201: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)`,
+			}},
+		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
+		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
+			[]string{`warning: ` + where + `rules[0].delegate.timeout: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes, so its 504 and the fallback for a slow backend never reach clients`}},
+		{"the default endpoint timeout", noOp, noOpBackend,
+			`{"rules": [{"delegate": {"timeout": "2s"}}]}`,
+			[]string{`warning: ` + where + `rules[0].delegate.timeout: 2s is not shorter than the endpoint's timeout (2s, KrakenD's default): KrakenD discards the plugin's answer when that passes, so its 504 never reach clients`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			config := gatewayConfig(tt.endpoint, tt.backend, tt.cfg)
+			switch tt.name {
+			case "no krakend-rules object":
+				config = strings.Replace(gatewayConfig(noOp, noOpBackend, `{}`), `"krakend-rules":`+"\n        {}", `"krakend_rules": {}`, 1)
+				tt.want = []string{`error: ` + where + `endpoints[0].backend[0].extra_config["plugin/http-client"]: no "krakend-rules" object with the rules: the backend fails closed (every request answers 500)`}
+			case "return_error_code lets statuses through":
+				config = strings.Replace(config, `"extra_config_": 0,`, ``, 1)
+				config = strings.Replace(config, `"extra_config": {`, `"extra_config": {"backend/http": {"return_error_code": true}, `, 1)
+			}
+			report := Content("krakend.json", []byte(config))
+			var got []string
+			for _, f := range report.Findings {
+				if f.File != "krakend.json" {
+					t.Errorf("finding in %s", f.File)
+				}
+				checkPlace(t, config, f)
+				f.Line = 0
+				got = append(got, strings.TrimPrefix(f.String(), "krakend.json: "))
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("config:\n%s\n got:\n%s\nwant:\n%s", config, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if report.Backends != 1 {
+				t.Errorf("%d backends, want 1", report.Backends)
+			}
+		})
+	}
+}
+
+func TestLuraNamespaceAndNoPluginObject(t *testing.T) {
+	config := `{"version": 3, "endpoints": [{"endpoint": "/a", "backend": [
+  {"url_pattern": "/a", "extra_config": {"github.com/devopsfaith/krakend/transport/http/client/executor": {"name": "krakend-rules", "krakend-rules": {"rules": [{"response": {"status": 9}}]}}}},
+  {"url_pattern": "/b", "extra_config": {"plugin/http-client": {"name": "another-plugin"}}}
+]}]}`
+	report := Content("k.json", []byte(config))
+	for i, f := range report.Findings {
+		checkPlace(t, config, f)
+		if f.Location != "" {
+			report.Findings[i].Line = 0
+		}
+	}
+	want := []string{
+		`k.json:1:1: warning: no "plugin" object: KrakenD loads no plugins, so the 1 backend(s) naming krakend-rules are sent straight to their hosts; add "plugin": {"folder": "/path/to/plugins/", "pattern": ".so"}`,
+		`k.json: error: endpoint GET /a (endpoints[0]), backend[0] /a: rules[0].response.status: must be an HTTP status from 100 to 599, got 9`,
+	}
+	if got := findingLines(report); got != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	if report.Backends != 1 || report.Count(Error) != 1 || report.Count(Warning) != 1 {
+		t.Errorf("backends %d, errors %d, warnings %d", report.Backends, report.Count(Error), report.Count(Warning))
+	}
+}
+
+func TestNotJSON(t *testing.T) {
+	report := Content("k.json", []byte("{\n  \"endpoints\": [,]\n}"))
+	if got, want := findingLines(report), `k.json:2:17: error: not valid JSON: invalid character ',' looking for beginning of value`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestRulesFile: problems inside a rules_file are located in it; one that
+// cannot be read at its rules_file member.
+func TestRulesFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("rules.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"response\": {}},\n  {\"name\": \"b\", \"match\": {\"path\": \"[\"}, \"response\": {}}\n]}\n"), 0o644)
+	os.WriteFile("shadowed.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"match\": {\"headers\": {\"X-A\": \"1\"}}, \"response\": {}}\n]}\n"), 0o644)
+	const where = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
+	tests := []struct{ cfg, want string }{
+		{`{"rules_file": "rules.json"}`,
+			`rules.json: error: ` + where + `rules[1].match.path: bad glob "[": syntax error at 1: unexpected end of input`},
+		{`{"rules_file": "missing.json"}`,
+			`krakend.json: error: ` + where + `rules_file: cannot be read: missing.json: no such file or directory`},
+		{`{"rules_file": "shadowed.json", "rules": [{"name": "all", "response": {}}]}`,
+			`shadowed.json: warning: ` + where + `rules[0]: never applies: rule "all" (rules[0]) comes first and has no conditions: it applies to every request` + "\n" +
+				`shadowed.json: warning: ` + where + `rules[0].match.headers["X-A"]: the endpoint does not forward the header X-A (input_headers: none, so only Content-Type), so the condition never sees a value`},
+	}
+	for _, tt := range tests {
+		config := gatewayConfig(noOp, noOpBackend, tt.cfg)
+		report := Content("krakend.json", []byte(config))
+		for i, f := range report.Findings {
+			text := config
+			if f.File != "krakend.json" {
+				b, _ := os.ReadFile(f.File)
+				text = string(b)
+			}
+			checkPlace(t, text, f)
+			report.Findings[i].Line = 0
+		}
+		if got := findingLines(report); got != tt.want {
+			t.Errorf("%s\n got:\n%s\nwant:\n%s", tt.cfg, got, tt.want)
+		}
+	}
+}
+
+// TestExamples: the repository's example configuration is clean.
+func TestExamples(t *testing.T) {
+	t.Chdir("..")
+	name := filepath.Join("examples", "krakend.json")
+	content, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := Content(name, content)
+	if len(report.Findings) > 0 {
+		t.Errorf("findings in %s:\n%s", name, findingLines(report))
+	}
+	if report.Backends < 10 {
+		t.Errorf("only %d backends with krakend-rules found", report.Backends)
+	}
+}
+
+// checkPlace checks that a finding's line and column are where the JSON
+// text of its location starts: the key of a member, the value of a list
+// element.
+func checkPlace(t *testing.T, text string, f Finding) {
+	t.Helper()
+	lines := strings.Split(text, "\n")
+	if f.Line < 1 || f.Line > len(lines) || f.Column < 1 || f.Column > len(lines[f.Line-1]) {
+		t.Errorf("%s: no such place in the file", f)
+		return
+	}
+	at := lines[f.Line-1][f.Column-1:]
+	p := parseLocation(f.Location)
+	if len(p) == 0 { // the file itself
+		return
+	}
+	last := p[len(p)-1]
+	want := `"` + last[1:] + `"`
+	if last[0] == '#' {
+		want = "{"
+	}
+	if !strings.HasPrefix(at, want) {
+		t.Errorf("%s: the place reads %.20q, want %s", f, at, want)
+	}
+}
+
+func findingLines(r *Report) string {
+	var lines []string
+	for _, f := range r.Findings {
+		lines = append(lines, f.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestParseLocation(t *testing.T) {
+	for loc, want := range map[string]string{
+		`rules[2].match.headers["X-Env"]`: `rules[2].match.headers["X-Env"]`,
+		`rules[0].delegate.status["501"]`: `rules[0].delegate.status["501"]`,
+		`rules[1].match.body["a.b[0]"]`:   `rules[1].match.body["a.b[0]"]`,
+		`debug_header`:                    `debug_header`,
+		`rules[x`:                         `rules`,
+		``:                                ``,
+	} {
+		if got := parseLocation(loc).String(); got != want {
+			t.Errorf("parseLocation(%q) = %q, want %q", loc, got, want)
+		}
+	}
+}
