@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -107,10 +108,11 @@ func TestSelectScenarios(t *testing.T) {
 		only string
 		want string
 	}{
-		{"", "a b b1 c d e f-wiremock f-mockoon"},
+		{"", "a b b1 c c-hijack d e f-wiremock f-mockoon"},
+		{"c", "c c-hijack"},
 		{"b, a", "a b"},
 		{"f", "f-wiremock f-mockoon"},
-		{"F-Mockoon,c", "c f-mockoon"},
+		{"F-Mockoon,b1", "b1 f-mockoon"},
 	}
 	for _, tt := range tests {
 		got, err := selectScenarios(all, tt.only)
@@ -311,5 +313,29 @@ func TestParseProcessCPUSkipsACommandNameWithSpaces(t *testing.T) {
 	}
 	if d != 280*clockTick {
 		t.Errorf("got %v, want %v", d, 280*clockTick)
+	}
+}
+
+func TestTargetsSayWhetherEachGoalIsMet(t *testing.T) {
+	sum := func(id string, rps, p99 float64) summary {
+		return summary{s: scenario{id: id}, runs: []runResult{{}}, rps: rps, p99: p99}
+	}
+	var b strings.Builder
+	r := &report{}
+	r.targets(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }, []summary{
+		sum("a", 1000, 0.010), sum("b", 950, 0.013), sum("c-hijack", 2000, 0.001), sum("d", 1900, 0.001),
+	})
+	got := b.String()
+	for _, want := range []string{
+		"| (b) / (a): delegating past 1 000 rules vs no plugin, req/s | 0.95 | ≥ 0.90 | met |",
+		"| (b) / (a): delegating past 1 000 rules vs no plugin, p99 | 1.30 | ≤ 1.20 | **missed** |",
+		"| (d) / (c-hijack): static rule vs the hello-world plugin's hijack, req/s | 0.95 | ≥ 1.00 | **missed** |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "WireMock") || strings.Contains(got, "(e)") {
+		t.Errorf("a target whose scenarios did not run is listed:\n%s", got)
 	}
 }

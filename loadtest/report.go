@@ -177,6 +177,7 @@ func (r *report) markdown() string {
 	for id, msg := range r.failed {
 		w("\nScenario (%s) failed: %s\n", id, msg)
 	}
+	r.targets(w, sums)
 
 	w("\n### Runs, in the order they ran\n\n")
 	w("CPU columns are in cores over the measured run (1.00 = one CPU busy throughout): the gateway alone has CPU %d; *other* is everything else on the machine, and *steal* what the hypervisor took — both are noise.\n\n", o.gatewayCPU)
@@ -196,6 +197,60 @@ func (r *report) markdown() string {
 	r.memory(w)
 	w("\nTotal time %s.\n", r.finished.Sub(r.started).Round(time.Second))
 	return b.String()
+}
+
+// target is one of the project's performance goals: a ratio between two
+// scenarios' figures that must reach (or, with atMost, stay within) goal.
+type target struct {
+	what     string
+	num, den string // scenario ids
+	p99      bool   // compare p99 latencies instead of req/s
+	goal     float64
+	atMost   bool
+}
+
+var targets = []target{
+	{what: "delegating past 1 000 rules vs no plugin, req/s", num: "b", den: "a", goal: 0.9},
+	{what: "delegating past 1 000 rules vs no plugin, p99", num: "b", den: "a", p99: true, goal: 1.2, atMost: true},
+	{what: "static rule vs the hello-world plugin's hijack, req/s", num: "d", den: "c-hijack", goal: 1.0},
+	{what: "templated rule vs static rule, req/s", num: "e", den: "d", goal: 0.8},
+	{what: "static rule vs the gateway in front of WireMock, req/s", num: "d", den: "f-wiremock", goal: 2},
+	{what: "static rule vs the gateway in front of Mockoon, req/s", num: "d", den: "f-mockoon", goal: 10},
+}
+
+// targets says, for each goal whose two scenarios ran, whether it was met.
+func (r *report) targets(w func(string, ...any), sums []summary) {
+	byID := map[string]summary{}
+	for _, s := range sums {
+		if len(s.runs) > 0 {
+			byID[s.s.id] = s
+		}
+	}
+	header := false
+	for _, t := range targets {
+		num, ok1 := byID[t.num]
+		den, ok2 := byID[t.den]
+		if !ok1 || !ok2 {
+			continue
+		}
+		if !header {
+			w("\n### Targets\n\n| target | ratio | goal | |\n|---|---:|---:|---|\n")
+			header = true
+		}
+		ratio := num.rps / den.rps
+		if t.p99 {
+			ratio = num.p99 / den.p99
+		}
+		met, goal := ratio >= t.goal, fmt.Sprintf("≥ %.2f", t.goal)
+		if t.atMost {
+			met, goal = ratio <= t.goal, fmt.Sprintf("≤ %.2f", t.goal)
+		}
+		verdict := "met"
+		if !met {
+			verdict = "**missed**"
+		}
+		w("| (%s) / (%s): %s | %.2f | %s | %s |\n", t.num, t.den, t.what, ratio, goal, verdict)
+	}
 }
 
 // churn compares the connections to the backend of (b) and (c).

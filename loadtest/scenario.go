@@ -49,6 +49,9 @@ type scenario struct {
 	rules func() map[string]any
 	// expect checks the gateway's answer to benchPath before the load.
 	expect func(body []byte) error
+	// helloPath is the backend path the hello-world plugin answers itself;
+	// empty: its default, which the bench request does not use.
+	helloPath string
 }
 
 // scenarios returns every scenario, in report order. nRules is the size of
@@ -83,6 +86,14 @@ func scenarios(nRules int) []scenario {
 			backend: goBackend,
 			plugin:  helloPluginKind,
 			expect:  expectJSON(backendBody),
+		},
+		{
+			id:        "c-hijack",
+			title:     "docs' hello-world plugin, hijacking (answers itself)",
+			backend:   goBackend,
+			plugin:    helloPluginKind,
+			helloPath: benchPath,
+			expect:    expectJSON(`{"message":"` + benchPath + `"}`),
 		},
 		{
 			id:      "d",
@@ -135,7 +146,7 @@ func selectScenarios(all []scenario, only string) ([]scenario, error) {
 			}
 		}
 		if !known {
-			return nil, fmt.Errorf("-only: unknown scenario %q (known: a, b, b1, c, d, e, f, f-wiremock, f-mockoon)", id)
+			return nil, fmt.Errorf("-only: unknown scenario %q (known: a, b, b1, c, c-hijack, d, e, f, f-wiremock, f-mockoon)", id)
 		}
 	}
 	var out []scenario
@@ -273,8 +284,12 @@ func rulesClient(cfg map[string]any) map[string]any {
 	return map[string]any{"name": rulesPlugin, rulesPlugin: cfg}
 }
 
-func helloClient() map[string]any {
-	return map[string]any{"name": helloPlugin, helloPlugin: map[string]any{"path": hijackPath}}
+// helloClient configures the hello-world plugin to answer path itself.
+func helloClient(path string) map[string]any {
+	if path == "" {
+		path = hijackPath
+	}
+	return map[string]any{"name": helloPlugin, helloPlugin: map[string]any{"path": path}}
 }
 
 // scenarioConfig is the gateway configuration of one scenario run: the
@@ -295,8 +310,8 @@ func scenarioConfig(s scenario, port int, backendURL string, so pluginFiles, acc
 	case helloPluginKind:
 		g.plugin = so.hello
 		g.endpoints = []any{
-			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, helloClient()),
-			endpoint("GET", checkPath, backendURL, hijackPath, nil, helloClient()),
+			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, helloClient(s.helloPath)),
+			endpoint("GET", checkPath, backendURL, hijackPath, nil, helloClient("")),
 		}
 	}
 	return g
