@@ -55,6 +55,7 @@ type options struct {
 	install          bool
 	timeout          time.Duration
 	serveBackend     string
+	cpuProfile       bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -82,6 +83,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.accessLog, "access-log", false, "keep the gateway's per-request access log (off by default: it would be measured too)")
 	fs.BoolVar(&o.install, "install", true, "install what is missing: wrk with apt-get, WireMock and Mockoon with npm")
 	fs.DurationVar(&o.timeout, "timeout", 14*time.Minute, "hard limit for the whole run (raised to fit long -duration/-runs)")
+	fs.BoolVar(&o.cpuProfile, "cpuprofile", false, "write a CPU profile of each gateway run to its folder under -workdir (cpu.pprof, for go tool pprof)")
 	fs.StringVar(&o.serveBackend, "serve-backend", "", "internal: serve the test backend on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -542,6 +544,9 @@ func (d *driver) startGateway(ctx context.Context, dir string, cfg gatewayConfig
 		return nil, err
 	}
 	argv := pinned(d.o.gatewayCPU, d.gw, "-c", cfgPath, "-p", strconv.Itoa(cfg.port), "-l", d.o.logLevel)
+	if d.o.cpuProfile {
+		argv = append(argv, "-cpuprofile", filepath.Join(dir, "cpu.pprof"))
+	}
 	pr, err := d.procs.start("gateway", filepath.Join(dir, "gateway.log"), nil, argv...)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -50,6 +51,7 @@ type options struct {
 	debug      bool
 	port       int
 	logLevel   string
+	cpuProfile string
 }
 
 func main() {
@@ -64,6 +66,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if opts.cpuProfile != "" {
+		f, err := os.Create(opts.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gateway: -cpuprofile:", err)
+			os.Exit(2)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(ctx, opts, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
 		os.Exit(1)
@@ -77,6 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&opts.configFile, "c", "./krakend.json", "path to the krakend.json configuration file")
 	fs.BoolVar(&opts.debug, "d", false, "enable the /__debug/ and /__echo/ endpoints")
 	fs.IntVar(&opts.port, "p", 0, "port of the service (overrides the configuration's \"port\")")
+	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof), completed at shutdown")
 	fs.StringVar(&opts.logLevel, "l", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: the configuration's telemetry/logging level, else "+defaultLogLevel+")")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "gateway: a KrakenD-compatible test and demo gateway on Lura v2.10.0")
