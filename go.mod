@@ -5,6 +5,7 @@ go 1.24.0
 require (
 	github.com/gobwas/glob v1.1.0
 	github.com/luraproject/lura/v2 v2.10.0
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/tidwall/gjson v1.20.1
 )
 

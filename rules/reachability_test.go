@@ -162,6 +162,10 @@ func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
 	bad := filepath.Join(dir, "bad.json")
+	withSchema := filepath.Join(dir, "with-schema.json")
+	badSchema := filepath.Join(dir, "bad-schema.json")
+	os.WriteFile(withSchema, []byte(`{"$schema": "../schema/rules-file.schema.json", "rules": []}`), 0o644)
+	os.WriteFile(badSchema, []byte(`{"$schema": true, "rules": []}`), 0o644)
 	os.WriteFile(good, []byte(`{"rules": [{"name": "f", "response": {}}]}`), 0o644)
 	os.WriteFile(bad, []byte(`{"rules": [{"name": "f", "match": {"path": "[a-"}, "response": {}}]}`), 0o644)
 	tests := []struct {
@@ -176,6 +180,9 @@ func TestCheck(t *testing.T) {
 		{"duplicate name across inline and file", fmt.Sprintf(`{"rules_file": %q, "rules": [{"name": "f", "match": {"path": "/x"}, "response": {}}]}`, good),
 			fmt.Sprintf(`rules_file(%s).rules[0].name: duplicate rule name "f" (also rules[0])`, good)},
 		{"valid rules_file", fmt.Sprintf(`{"rules_file": %q}`, good), ""},
+		{"a rules_file naming its JSON Schema", fmt.Sprintf(`{"rules_file": %q}`, withSchema), ""},
+		{"a rules_file with a $schema that is not a string", fmt.Sprintf(`{"rules_file": %q}`, badSchema),
+			fmt.Sprintf(`rules_file(%s).$schema: must be a string (the URL or path of a JSON Schema), got a boolean`, badSchema)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -91,7 +91,8 @@ func keptOrClosed(e *Engine) string {
 	return "the rules in force stay"
 }
 
-// decodeRulesFile decodes {"rules": [...]} strictly, like inline rules.
+// decodeRulesFile decodes {"rules": [...]} strictly, like inline rules; a
+// "$schema" string is allowed beside them, for editors.
 func decodeRulesFile(path string, content []byte) ([]Rule, error) {
 	var errs errorList
 	loc := fileLocation(path)
@@ -114,8 +115,16 @@ func decodeRulesFile(path string, content []byte) ([]Rule, error) {
 	var rules []Rule
 	for _, k := range sortedKeys(obj) {
 		v := obj[k]
+		if k == "$schema" {
+			// Editors find the file's JSON Schema here; the engine has no
+			// use for it.
+			if _, ok := v.(string); !ok {
+				errs.add(loc+k, "must be a string (the URL or path of a JSON Schema), got %s", typeName(v))
+			}
+			continue
+		}
 		if k != "rules" {
-			errs.add(loc+k, `unknown field (a rules_file holds {"rules": [...]})`)
+			errs.add(loc+k, `unknown field (a rules_file holds {"rules": [...]}, and optionally "$schema")`)
 			continue
 		}
 		list, ok := v.([]any)
