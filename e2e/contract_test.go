@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -488,4 +491,29 @@ func TestASlowBackendThroughTheGateway(t *testing.T) {
 	}
 	expect(t, "the delegate timeout", a, 504, "*", "Content-Type", "application/json")
 	sameJSON(t, "the delegate timeout", a.body, `{"error":"backend timeout","rule":"pass"}`)
+}
+
+// TestTheGatewayWritesACPUProfile: -cpuprofile leaves a complete profile
+// (gzip-compressed, as runtime/pprof writes it) once the gateway stops.
+func TestTheGatewayWritesACPUProfile(t *testing.T) {
+	profile := filepath.Join(t.TempDir(), "cpu.pprof")
+	g := startGatewayWithFlags(t, serviceJSON("3s"), []string{"-cpuprofile", profile})
+	for range 20 {
+		g.get("/__health")
+	}
+	if err := g.stop(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	f, err := os.Open(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("not a gzip-compressed profile: %v", err)
+	}
+	if n, err := io.Copy(io.Discard, zr); err != nil || n == 0 {
+		t.Errorf("the profile is incomplete: %d bytes, %v", n, err)
+	}
 }

@@ -113,10 +113,16 @@ func writeConfig(t *testing.T, port int, cfg string) string {
 // paths resolve as with make run).
 func startGateway(t *testing.T, cfg string, env ...string) *gateway {
 	t.Helper()
+	return startGatewayWithFlags(t, cfg, nil, env...)
+}
+
+// startGatewayWithFlags is startGateway with more command line flags.
+func startGatewayWithFlags(t *testing.T, cfg string, flags []string, env ...string) *gateway {
+	t.Helper()
 	port := freePort(t)
 	path := writeConfig(t, port, cfg)
 	g := &gateway{t: t, port: port, config: path, url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, exited: make(chan struct{})}
-	g.cmd = exec.Command(gatewayPath, "-c", path, "-d", "-l", "DEBUG")
+	g.cmd = exec.Command(gatewayPath, append([]string{"-c", path, "-d", "-l", "DEBUG"}, flags...)...)
 	g.cmd.Dir, g.cmd.Stdout, g.cmd.Stderr = repoRoot, g.log, g.log
 	g.cmd.Env = append(os.Environ(), env...)
 	if err := g.cmd.Start(); err != nil {
