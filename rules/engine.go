@@ -197,7 +197,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	set := &ruleSet{}
 	names := map[string]string{}
 	all := append(append([]Rule(nil), e.inline...), fileRules...)
-	locs, ruleNames := make([]string, len(all)), make([]string, len(all))
+	locs := make([]string, len(all))
 	for i := range all {
 		rc := &all[i]
 		loc, defaultName := index("rules", i), "rule["+strconv.Itoa(i)+"]"
@@ -210,7 +210,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 		if name == "" {
 			name = defaultName
 		}
-		locs[i], ruleNames[i] = loc, name
+		locs[i] = loc
 		if first, dup := names[name]; dup {
 			errs.add(field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
 		} else {
@@ -231,7 +231,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
-	set.warnings = unreachableRules(all, locs, ruleNames)
+	set.warnings = unreachableRules(all, set.rules, locs)
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
 	}

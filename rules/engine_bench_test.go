@@ -218,3 +218,45 @@ func BenchmarkDirect(b *testing.B) {
 		res.Body.Close()
 	}
 }
+
+// BenchmarkLoad compiles rule lists as the gateway does at start-up (and at
+// each rules_file change): distinct paths, where the check for rules that
+// never apply compares few pairs, and one shared path, where it compares
+// every pair until its bound.
+func BenchmarkLoad(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		n     int
+		shape func(i int) string
+	}{
+		{"distinct-paths", 10000, func(i int) string { return fmt.Sprintf(`"path":"/svc%d/orders/*","methods":["POST"]`, i) }},
+		{"one-path-1000", 1000, func(i int) string { return fmt.Sprintf(`"path":"/orders/*","headers":{"X-Tenant":"t%d"}`, i) }},
+		{"one-path-10000", 10000, func(i int) string { return fmt.Sprintf(`"path":"/orders/*","headers":{"X-Tenant":"t%d"}`, i) }},
+	} {
+		var sb strings.Builder
+		sb.WriteString(`{"rules":[`)
+		for i := range tc.n {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, `{"name":"r%d","match":{%s},"response":{"body":{"rule":%d}}}`, i, tc.shape(i), i)
+		}
+		sb.WriteString(`]}`)
+		raw := decodeJSON(b, sb.String())
+		b.Run(fmt.Sprintf("%s/rules=%d", tc.name, tc.n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Compile(mustDecode(b, raw), Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func mustDecode(b *testing.B, raw any) *Config {
+	cfg, err := Decode(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
+}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
 	"strconv"
@@ -24,6 +25,12 @@ func (w Warning) String() string {
 	return w.Location + ": " + w.Problem
 }
 
+// maxCoverChecks bounds the comparisons of rule pairs that
+// unreachableRules makes, so that a very large rule list whose rules share
+// their paths still loads quickly: past it the rest of the rules are not
+// checked (and a warning says so).
+const maxCoverChecks = 1_000_000
+
 // unreachableRules reports the rules that can never apply: a rule before
 // them applies to every request they match, so first-match order never
 // reaches them. The test is sound but not complete — it never reports a
@@ -33,9 +40,21 @@ func (w Warning) String() string {
 // is wider than it (a method set that contains the later one's, a path glob
 // that matches the later literal path, "/prefix/**" before a pattern that
 // starts with "/prefix/"...). Rules that failed to decode are skipped.
-func unreachableRules(all []Rule, locs, names []string) []Warning {
+//
+// Only the earlier rules whose path can cover the later one's are compared
+// with it — those with no path, the same path, or a glob whose literal
+// start begins the later path's — so a list of rules on distinct paths
+// costs about one map lookup per character of each path.
+func unreachableRules(all []Rule, compiled []*rule, locs []string) []Warning {
 	var out []Warning
+	shapes := make([]ruleShape, len(all))
+	var pathless []int             // candidates for every rule: no path, or "/**"
+	byPath := map[string][]int{}   // candidates for a rule with this very path
+	byPrefix := map[string][]int{} // globs by their literal start
+	checks := 0
 	for j := range all {
+		l := newRuleShape(&all[j], compiled[j])
+		shapes[j] = l
 		if all[j].undecodable {
 			continue
 		}
@@ -43,34 +62,127 @@ func unreachableRules(all []Rule, locs, names []string) []Warning {
 			out = append(out, Warning{locs[j], "never applies: its probability is 0"})
 			continue
 		}
-		for i := 0; i < j; i++ {
-			if covers(&all[i], &all[j]) {
-				why := "applies to every request this one matches"
-				if isEmptyMatch(all[i].Match) {
-					why = "has no conditions: it applies to every request"
+
+		// The earliest earlier rule that covers this one, among the
+		// candidates; each list is in configured order.
+		first := -1
+		try := func(candidates []int) bool {
+			for _, i := range candidates {
+				if first >= 0 && i >= first {
+					return true
 				}
-				out = append(out, Warning{locs[j], "never applies: rule " + strconv.Quote(names[i]) +
-					" (" + locs[i] + ") comes first and " + why})
-				break
+				if checks++; checks > maxCoverChecks {
+					return false
+				}
+				if covers(&shapes[i], &l) {
+					first = i
+					return true
+				}
 			}
+			return true
+		}
+		complete := try(pathless)
+		switch l.path {
+		case noPath:
+		case globPath, literalPath:
+			for k := 0; complete && k <= len(l.prefix); k++ {
+				complete = try(byPrefix[l.prefix[:k]])
+			}
+			fallthrough
+		default:
+			complete = complete && try(byPath[l.rule.Match.Path])
+		}
+		if !complete {
+			out = append(out, Warning{locs[j], fmt.Sprintf("this rule and the %d after it were not checked for rules that never apply: more than %d comparisons of rules that could pre-empt one another", len(all)-j-1, maxCoverChecks)})
+			return out
+		}
+		if first >= 0 {
+			why := "applies to every request this one matches"
+			if shapes[first].empty {
+				why = "has no conditions: it applies to every request"
+			}
+			out = append(out, Warning{locs[j], "never applies: rule " + strconv.Quote(compiled[first].name) +
+				" (" + locs[first] + ") comes first and " + why})
+		}
+
+		if !l.certain {
+			continue // it applies to some requests only: it covers nothing
+		}
+		switch l.path {
+		case noPath, anyPath:
+			pathless = append(pathless, j)
+		case globPath:
+			// The prefix walk finds it for an identical glob too; no other
+			// path equals a glob's text.
+			byPrefix[l.prefix] = append(byPrefix[l.prefix], j)
+		default:
+			byPath[l.rule.Match.Path] = append(byPath[l.rule.Match.Path], j)
 		}
 	}
 	return out
 }
 
+// ruleShape is what unreachableRules compares of a rule, prepared once.
+type ruleShape struct {
+	rule    *Rule
+	empty   bool // no conditions at all
+	certain bool // always active, probability 1: it applies whenever it matches
+	path    pathKind
+	prefix  string   // the literal start of a glob path; the whole literal path
+	glob    *pattern // the compiled path pattern, when there is one
+}
+
+type pathKind int
+
+const (
+	noPath      pathKind = iota
+	anyPath              // "/**": every backend path
+	globPath             // a glob with special characters
+	literalPath          // a glob without any: one path
+	otherPath            // a regexp or a negated pattern
+)
+
+func newRuleShape(rc *Rule, r *rule) ruleShape {
+	s := ruleShape{
+		rule:    rc,
+		empty:   isEmptyMatch(rc.Match),
+		certain: rc.Active == nil && (rc.Probability == nil || *rc.Probability >= 1),
+	}
+	if rc.Match == nil || rc.Match.Path == "" {
+		return s
+	}
+	for _, c := range r.conditions {
+		if pc, ok := c.(pathCondition); ok {
+			s.glob = &pc.pattern
+		}
+	}
+	p := rc.Match.Path
+	switch lit, whole := literalPrefix(p); {
+	case p == "/**" || p == "**":
+		s.path = anyPath
+	case strings.HasPrefix(p, "!") || strings.HasPrefix(p, "~"):
+		s.path = otherPath
+	case whole:
+		s.path, s.prefix = literalPath, lit
+	default:
+		s.path, s.prefix = globPath, lit
+	}
+	return s
+}
+
 // covers reports whether the earlier rule e surely applies to every request
 // the later rule l matches.
-func covers(e, l *Rule) bool {
-	if e.undecodable || e.Active != nil || (e.Probability != nil && *e.Probability < 1) {
+func covers(e, l *ruleShape) bool {
+	if !e.certain {
 		return false
 	}
-	if isEmptyMatch(e.Match) {
+	if e.empty {
 		return true
 	}
-	if l.Match == nil {
+	if l.rule.Match == nil {
 		return false
 	}
-	return matchCovers(e.Match, l.Match)
+	return matchCovers(e.rule.Match, l.rule.Match, e.glob)
 }
 
 func isEmptyMatch(m *Match) bool {
@@ -79,8 +191,9 @@ func isEmptyMatch(m *Match) bool {
 
 // matchCovers reports whether every request that satisfies l satisfies e:
 // each condition e sets is implied by a condition of l.
-func matchCovers(e, l *Match) bool {
-	if e.Path != "" && !pathCovers(e.Path, l.Path) {
+// eGlob is e's path compiled, if at hand.
+func matchCovers(e, l *Match, eGlob *pattern) bool {
+	if e.Path != "" && !pathCovers(e.Path, eGlob, l.Path) {
 		return false
 	}
 	if len(e.Methods) > 0 && !methodsCover(e.Methods, l.Methods) {
@@ -115,7 +228,7 @@ func matchCovers(e, l *Match) bool {
 // e's any, they imply the any.
 func someAlternativeCovers(alternatives []Match, l *Match) bool {
 	for i := range alternatives {
-		if matchCovers(&alternatives[i], l) {
+		if matchCovers(&alternatives[i], l, nil) {
 			return true
 		}
 	}
@@ -125,18 +238,18 @@ func someAlternativeCovers(alternatives []Match, l *Match) bool {
 // sameConditions reports whether every key -> pattern of e is also in l,
 // with the same pattern; canon, if set, normalises keys (header names).
 func sameConditions(e, l map[string]string, canon func(string) string) bool {
-	if len(e) == 0 {
-		return true
-	}
-	if canon == nil {
-		canon = func(s string) string { return s }
-	}
-	normalised := make(map[string]string, len(l))
-	for k, v := range l {
-		normalised[canon(k)] = v
-	}
 	for k, v := range e {
-		if lv, ok := normalised[canon(k)]; !ok || lv != v {
+		lv, ok := l[k]
+		if !ok && canon != nil {
+			ck := canon(k)
+			for lk, x := range l {
+				if canon(lk) == ck {
+					lv, ok = x, true
+					break
+				}
+			}
+		}
+		if !ok || lv != v {
 			return false
 		}
 	}
@@ -195,8 +308,8 @@ func rangesCover(e, l []string) bool {
 }
 
 // pathCovers reports whether every path that the pattern l accepts is
-// accepted by the pattern e.
-func pathCovers(e, l string) bool {
+// accepted by the pattern e; eGlob is e compiled, or nil.
+func pathCovers(e string, eGlob *pattern, l string) bool {
 	if e == l {
 		return true
 	}
@@ -212,8 +325,14 @@ func pathCovers(e, l string) bool {
 		return false
 	}
 	if lit, whole := literalPrefix(l); whole {
-		p, err := compilePattern(pathGlobs, e)
-		return err == nil && p.match(lit)
+		if eGlob == nil {
+			p, err := compilePattern(pathGlobs, e)
+			if err != nil {
+				return false
+			}
+			eGlob = &p
+		}
+		return eGlob.match(lit)
 	}
 	// "/orders/**" accepts any path that starts with "/orders/", so it
 	// covers every pattern whose literal start does.
