@@ -283,6 +283,21 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 	}
 	if d := r.Delegate; d != nil {
 		dl := field(loc, "delegate")
+		l.template(field(dl, "to"), d.To)
+		for _, where := range []string{"request_headers", "response_headers"} {
+			changes := d.RequestHeaders
+			if where == "response_headers" {
+				changes = d.ResponseHeaders
+			}
+			for _, name := range slices.Sorted(maps.Keys(changes)) {
+				if v := changes[name]; v != nil {
+					l.template(key(field(dl, where), name), *v)
+				}
+			}
+		}
+		if d.Shadow != nil {
+			l.templates(field(dl, "shadow"), d.Shadow)
+		}
 		l.headerChanges(field(dl, "response_headers"), d.ResponseHeaders)
 		for _, from := range slices.Sorted(maps.Keys(d.Status)) {
 			l.status(key(field(dl, "status"), strconv.Itoa(from)), d.Status[from])
@@ -347,12 +362,68 @@ func bodyCondition(loc string, m *rules.Match) string {
 	return ""
 }
 
-// response warns about what a non-no-op endpoint hides of an answer.
+// response warns about what a non-no-op endpoint hides of an answer, and
+// about its templates.
 func (l *backendLint) response(loc string, r *rules.Response) {
+	l.templates(loc, r)
 	l.status(field(loc, "status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if canonical(name) != "Content-Type" && !l.b.noOp {
 			l.warn(key(field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
+		}
+	}
+}
+
+// templates checks every template of an answer: its headers, the string
+// leaves of its body, its body_template or .tmpl body_file.
+func (l *backendLint) templates(loc string, r *rules.Response) {
+	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
+		l.template(key(field(loc, "headers"), name), r.Headers[name])
+	}
+	if r.HasBody {
+		l.bodyTemplates(field(loc, "body"), r.Body)
+	}
+	if r.HasBodyTemplate {
+		l.template(field(loc, "body_template"), r.BodyTemplate)
+	}
+	if strings.HasSuffix(r.BodyFile, ".tmpl") {
+		if text, err := os.ReadFile(r.BodyFile); err == nil { // its errors are the engine's
+			l.template(field(loc, "body_file"), string(text))
+		}
+	}
+}
+
+// bodyTemplates checks the string leaves of a JSON body.
+func (l *backendLint) bodyTemplates(loc string, v any) {
+	switch v := v.(type) {
+	case string:
+		l.template(loc, v)
+	case []any:
+		for i, el := range v {
+			l.bodyTemplates(index(loc, i), el)
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			l.bodyTemplates(field(loc, k), v[k])
+		}
+	}
+}
+
+// template warns about the headers and query parameters a template reads
+// that never reach the plugin: they are always empty.
+func (l *backendLint) template(loc, text string) {
+	if !strings.Contains(text, "{{") {
+		return
+	}
+	reads := rules.TemplateReads(text)
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.Headers))) {
+		if !l.b.forwardsHeader(name) {
+			l.warn(loc, "the template reads the header %s, which the endpoint does not forward (input_headers: %s): it is always empty", name, l.b.inputHeaders())
+		}
+	}
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.Query))) {
+		if why := l.b.dropsQuery(name); why != "" {
+			l.warn(loc, "the template reads the query parameter %s: %s, so it is always empty", name, why)
 		}
 	}
 }

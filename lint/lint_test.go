@@ -94,6 +94,15 @@ func TestFindings(t *testing.T) {
 				`warning: ` + where + `rules[1].delegate.response_headers["X-A"]: never reaches clients: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
 				`warning: ` + where + `rules[1].delegate.fallback.responses[0].status: clients never see 201: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)`,
 			}},
+		{"templates reading what the endpoint does not forward", noOp + ` "method": "POST", "input_headers": ["X-Tenant"], "input_query_strings": ["q"],`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "response": {"headers": {"X-Echo": "{{ .Header.Get \"x-tenant\" }}{{ .Header.Get \"X-Other\" }}"}, "body": {"list": ["{{ index .Query \"page\" }}", "{{ .Query.Get \"q\" }}"]}}},
+			  {"delegate": {"to": "http://{{ .Header.Get \"X-Shard\" }}:8080", "request_headers": {"X-Q": "{{ .Query.Get \"q\" }}", "X-Drop": null}, "shadow": {"body_template": "{{ .Header.Get \"X-Tenant\" }}{{ .Header.Get \"X-Shadow\" }}"}}}]}`,
+			[]string{
+				`warning: ` + wherePost + `rules[0].response.headers["X-Echo"]: the template reads the header X-Other, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
+				`warning: ` + wherePost + `rules[0].response.body.list[0]: the template reads the query parameter page: the endpoint does not forward the query parameter page (input_query_strings: q; names are case-sensitive), so it is always empty`,
+				`warning: ` + wherePost + `rules[1].delegate.to: the template reads the header X-Shard, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
+				`warning: ` + wherePost + `rules[1].delegate.shadow.body_template: the template reads the header X-Shadow, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
+			}},
 		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
@@ -170,11 +179,14 @@ func TestRulesFile(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	os.WriteFile("rules.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"response\": {}},\n  {\"name\": \"b\", \"match\": {\"path\": \"[\"}, \"response\": {}}\n]}\n"), 0o644)
+	os.WriteFile("mock.json.tmpl", []byte(`{"tenant": {{ .Header.Get "X-Tenant" | json }}}`), 0o644)
 	os.WriteFile("shadowed.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"match\": {\"headers\": {\"X-A\": \"1\"}}, \"response\": {}}\n]}\n"), 0o644)
 	const where = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
 	tests := []struct{ cfg, want string }{
 		{`{"rules_file": "rules.json"}`,
 			`rules.json: error: ` + where + `rules[1].match.path: bad glob "[": syntax error at 1: unexpected end of input`},
+		{`{"rules": [{"response": {"body_file": "mock.json.tmpl"}}]}`,
+			`krakend.json: warning: ` + where + `rules[0].response.body_file: the template reads the header X-Tenant, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`},
 		{`{"rules_file": "missing.json"}`,
 			`krakend.json: error: ` + where + `rules_file: cannot be read: missing.json: no such file or directory`},
 		{`{"rules_file": "shadowed.json", "rules": [{"name": "all", "response": {}}]}`,
@@ -232,11 +244,13 @@ func checkPlace(t *testing.T, text string, f Finding) {
 		return
 	}
 	last := p[len(p)-1]
-	want := `"` + last[1:] + `"`
-	if last[0] == '#' {
-		want = "{"
+	if last[0] == '#' { // a list element: a value starts there
+		if !strings.ContainsAny(at[:1], `{["-0123456789tfn`) {
+			t.Errorf("%s: the place reads %.20q, not a value", f, at)
+		}
+		return
 	}
-	if !strings.HasPrefix(at, want) {
+	if want := `"` + last[1:] + `"`; !strings.HasPrefix(at, want) {
 		t.Errorf("%s: the place reads %.20q, want %s", f, at, want)
 	}
 }

@@ -239,3 +239,25 @@ func urlEncode(s string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestTemplateReads(t *testing.T) {
+	tests := []struct {
+		text           string
+		headers, query string
+	}{
+		{`{{ .Header.Get "x-tenant" }}`, "X-Tenant", ""},
+		{`{{ .Header.Values "Accept" | json }} {{ index .Header "x-b" }}`, "Accept X-B", ""},
+		{`{{ .Query.Get "q" | default "none" }} {{ index .Query "page" 0 }}`, "", "q page"},
+		{`{{ if eq (.Header.Get "X-Beta") "1" }}{{ .Query.Get "v" }}{{ end }}`, "X-Beta", "v"},
+		{`{{ range .Segments }}{{ $.Header.Get "X-In-Range" }}{{ .Header.Get "not-the-request" }}{{ end }}`, "X-In-Range", ""},
+		{`{{ with .Params }}{{ .Query.Get "no" }}{{ end }}`, "", ""},
+		{`{{ .Path }} {{ body "a" }} {{ .Header.Get (printf "X-%s" "A") }}`, "", ""},
+		{`{{ .Header.Get "X" `, "", ""}, // does not parse
+	}
+	for _, tt := range tests {
+		r := TemplateReads(tt.text)
+		if h, q := strings.Join(r.Headers, " "), strings.Join(r.Query, " "); h != tt.headers || q != tt.query {
+			t.Errorf("%s: headers %q, query %q; want %q, %q", tt.text, h, q, tt.headers, tt.query)
+		}
+	}
+}
