@@ -140,17 +140,6 @@ func orDefault(s string) string {
 	return strconv.Quote(s)
 }
 
-// Locations are spelled as the engine spells them.
-func field(loc, name string) string {
-	if loc == "" {
-		return name
-	}
-	return loc + "." + name
-}
-
-func index(loc string, i int) string { return loc + "[" + strconv.Itoa(i) + "]" }
-func key(loc, k string) string       { return loc + "[" + strconv.Quote(k) + "]" }
-
 func canonical(h string) string { return http.CanonicalHeaderKey(strings.TrimSpace(h)) }
 
 // parseDuration reads KrakenD's durations ("2s", "1500ms").

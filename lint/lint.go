@@ -266,9 +266,9 @@ func (l *backendLint) warn(loc, format string, args ...any) {
 
 func (l *backendLint) rule(loc string, r *rules.Rule) {
 	if r.Match != nil {
-		m := field(loc, "match")
+		m := rules.Field(loc, "match")
 		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
-			l.warn(field(m, "methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
+			l.warn(rules.Field(m, "methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
 		}
 		l.conditions(m, r.Match)
 		if body := bodyCondition(m, r.Match); body != "" && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
@@ -276,14 +276,14 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 		}
 	}
 	if r.Response != nil {
-		l.response(field(loc, "response"), r.Response)
+		l.response(rules.Field(loc, "response"), r.Response)
 	}
 	for i := range r.Responses {
-		l.response(index(field(loc, "responses"), i), &r.Responses[i])
+		l.response(rules.Index(rules.Field(loc, "responses"), i), &r.Responses[i])
 	}
 	if d := r.Delegate; d != nil {
-		dl := field(loc, "delegate")
-		l.template(field(dl, "to"), d.To)
+		dl := rules.Field(loc, "delegate")
+		l.template(rules.Field(dl, "to"), d.To)
 		for _, where := range []string{"request_headers", "response_headers"} {
 			changes := d.RequestHeaders
 			if where == "response_headers" {
@@ -291,26 +291,26 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 			}
 			for _, name := range slices.Sorted(maps.Keys(changes)) {
 				if v := changes[name]; v != nil {
-					l.template(key(field(dl, where), name), *v)
+					l.template(rules.Key(rules.Field(dl, where), name), *v)
 				}
 			}
 		}
 		if d.Shadow != nil {
-			l.templates(field(dl, "shadow"), d.Shadow)
+			l.templates(rules.Field(dl, "shadow"), d.Shadow)
 		}
-		l.headerChanges(field(dl, "response_headers"), d.ResponseHeaders)
+		l.headerChanges(rules.Field(dl, "response_headers"), d.ResponseHeaders)
 		for _, from := range slices.Sorted(maps.Keys(d.Status)) {
-			l.status(key(field(dl, "status"), strconv.Itoa(from)), d.Status[from])
+			l.status(rules.Key(rules.Field(dl, "status"), strconv.Itoa(from)), d.Status[from])
 		}
 		if d.Timeout != "" {
-			l.delegateTimeout(field(dl, "timeout"), d.Timeout, d.Fallback != nil)
+			l.delegateTimeout(rules.Field(dl, "timeout"), d.Timeout, d.Fallback != nil)
 		}
 		if fb := d.Fallback; fb != nil {
 			if fb.Response != nil {
-				l.response(field(field(dl, "fallback"), "response"), fb.Response)
+				l.response(rules.Field(rules.Field(dl, "fallback"), "response"), fb.Response)
 			}
 			for i := range fb.Responses {
-				l.response(index(field(field(dl, "fallback"), "responses"), i), &fb.Responses[i])
+				l.response(rules.Index(rules.Field(rules.Field(dl, "fallback"), "responses"), i), &fb.Responses[i])
 			}
 		}
 	}
@@ -321,24 +321,24 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 func (l *backendLint) conditions(loc string, m *rules.Match) {
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
 		if !l.b.forwardsHeader(name) {
-			l.warn(key(field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", canonical(name), l.b.inputHeaders())
+			l.warn(rules.Key(rules.Field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", canonical(name), l.b.inputHeaders())
 		}
 	}
 	if len(m.Cookies) > 0 && !l.b.forwardsHeader("Cookie") {
 		for _, name := range slices.Sorted(maps.Keys(m.Cookies)) {
-			l.warn(key(field(loc, "cookies"), name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
+			l.warn(rules.Key(rules.Field(loc, "cookies"), name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(m.Query)) {
 		if why := l.b.dropsQuery(name); why != "" {
-			l.warn(key(field(loc, "query"), name), "%s, so the condition never sees a value", why)
+			l.warn(rules.Key(rules.Field(loc, "query"), name), "%s, so the condition never sees a value", why)
 		}
 	}
 	for i := range m.Any {
-		l.conditions(index(field(loc, "any"), i), &m.Any[i])
+		l.conditions(rules.Index(rules.Field(loc, "any"), i), &m.Any[i])
 	}
 	if m.Not != nil {
-		l.conditions(field(loc, "not"), m.Not)
+		l.conditions(rules.Field(loc, "not"), m.Not)
 	}
 }
 
@@ -346,18 +346,18 @@ func (l *backendLint) conditions(loc string, m *rules.Match) {
 // match, nested ones included, or "".
 func bodyCondition(loc string, m *rules.Match) string {
 	if keys := slices.Sorted(maps.Keys(m.Body)); len(keys) > 0 {
-		return key(field(loc, "body"), keys[0])
+		return rules.Key(rules.Field(loc, "body"), keys[0])
 	}
 	if m.HasBodyJSON {
-		return field(loc, "body_json")
+		return rules.Field(loc, "body_json")
 	}
 	for i := range m.Any {
-		if b := bodyCondition(index(field(loc, "any"), i), &m.Any[i]); b != "" {
+		if b := bodyCondition(rules.Index(rules.Field(loc, "any"), i), &m.Any[i]); b != "" {
 			return b
 		}
 	}
 	if m.Not != nil {
-		return bodyCondition(field(loc, "not"), m.Not)
+		return bodyCondition(rules.Field(loc, "not"), m.Not)
 	}
 	return ""
 }
@@ -366,10 +366,10 @@ func bodyCondition(loc string, m *rules.Match) string {
 // about its templates.
 func (l *backendLint) response(loc string, r *rules.Response) {
 	l.templates(loc, r)
-	l.status(field(loc, "status"), r.Status)
+	l.status(rules.Field(loc, "status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if canonical(name) != "Content-Type" && !l.b.noOp {
-			l.warn(key(field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
+			l.warn(rules.Key(rules.Field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}
 }
@@ -378,17 +378,17 @@ func (l *backendLint) response(loc string, r *rules.Response) {
 // leaves of its body, its body_template or .tmpl body_file.
 func (l *backendLint) templates(loc string, r *rules.Response) {
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
-		l.template(key(field(loc, "headers"), name), r.Headers[name])
+		l.template(rules.Key(rules.Field(loc, "headers"), name), r.Headers[name])
 	}
 	if r.HasBody {
-		l.bodyTemplates(field(loc, "body"), r.Body)
+		l.bodyTemplates(rules.Field(loc, "body"), r.Body)
 	}
 	if r.HasBodyTemplate {
-		l.template(field(loc, "body_template"), r.BodyTemplate)
+		l.template(rules.Field(loc, "body_template"), r.BodyTemplate)
 	}
 	if strings.HasSuffix(r.BodyFile, ".tmpl") {
 		if text, err := os.ReadFile(r.BodyFile); err == nil { // its errors are the engine's
-			l.template(field(loc, "body_file"), string(text))
+			l.template(rules.Field(loc, "body_file"), string(text))
 		}
 	}
 }
@@ -400,11 +400,11 @@ func (l *backendLint) bodyTemplates(loc string, v any) {
 		l.template(loc, v)
 	case []any:
 		for i, el := range v {
-			l.bodyTemplates(index(loc, i), el)
+			l.bodyTemplates(rules.Index(loc, i), el)
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(v)) {
-			l.bodyTemplates(field(loc, k), v[k])
+			l.bodyTemplates(rules.Field(loc, k), v[k])
 		}
 	}
 }
@@ -434,7 +434,7 @@ func (l *backendLint) headerChanges(loc string, changes map[string]*string) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		if changes[name] != nil && canonical(name) != "Content-Type" {
-			l.warn(key(loc, name), "never reaches clients: %s", l.b.notNoOp())
+			l.warn(rules.Key(loc, name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}
 }

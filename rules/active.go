@@ -35,19 +35,19 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			errs.add(field(loc, name), "must be an RFC 3339 time such as 2026-12-24T18:00:00Z, got %q", v)
+			errs.add(Field(loc, name), "must be an RFC 3339 time such as 2026-12-24T18:00:00Z, got %q", v)
 		}
 		return t
 	}
 	w.from, w.until = parseTime("from", a.From), parseTime("until", a.Until)
 	if !w.from.IsZero() && !w.until.IsZero() && !w.until.After(w.from) {
-		errs.add(field(loc, "until"), "must be after from")
+		errs.add(Field(loc, "until"), "must be after from")
 	}
 
 	if a.TZ != "" {
 		zone, err := time.LoadLocation(a.TZ)
 		if err != nil {
-			errs.add(field(loc, "tz"), "unknown time zone %q", a.TZ)
+			errs.add(Field(loc, "tz"), "unknown time zone %q", a.TZ)
 		} else {
 			w.loc = zone
 		}
@@ -61,7 +61,7 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		for i, d := range a.Days {
 			wd, ok := weekdays[strings.ToLower(strings.TrimSpace(d))]
 			if !ok {
-				errs.add(index(field(loc, "days"), i), "unknown day %q (use mon, tue, wed, thu, fri, sat, sun)", d)
+				errs.add(Index(Field(loc, "days"), i), "unknown day %q (use mon, tue, wed, thu, fri, sat, sun)", d)
 				continue
 			}
 			w.days[wd] = true
@@ -69,7 +69,7 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		if a.Between != "" {
 			var err error
 			if w.start, w.end, err = parseBetween(a.Between); err != nil {
-				errs.add(field(loc, "between"), "%v", err)
+				errs.add(Field(loc, "between"), "%v", err)
 			}
 		}
 	}

@@ -81,17 +81,23 @@ func ruleIndex(loc string) int {
 	return n
 }
 
-// Locations compose like the JSON they point into.
-func field(loc, name string) string {
+// Field, Index and Key compose locations like the JSON they point into, as
+// ConfigError and Warning spell them — rules[2].match.headers["X-Env"] is
+// Key(Field(Field(Index("rules", 2), "match"), "headers"), "X-Env") — so
+// that the linter's own findings read the same.
+func Field(loc, name string) string {
 	if loc == "" {
 		return name
 	}
 	return loc + "." + name
 }
 
-func index(loc string, i int) string { return loc + "[" + strconv.Itoa(i) + "]" }
+// Index locates element i of the list at loc.
+func Index(loc string, i int) string { return loc + "[" + strconv.Itoa(i) + "]" }
 
-func key(loc, k string) string { return loc + "[" + strconv.Quote(k) + "]" }
+// Key locates the member k of a map the user names the keys of (headers,
+// query parameters, body paths).
+func Key(loc, k string) string { return loc + "[" + strconv.Quote(k) + "]" }
 
 // Decode turns the "krakend-rules" object, as the gateway hands it over (a
 // map[string]any decoded from JSON, numbers as float64), into a Config.
@@ -112,7 +118,7 @@ func decodeConfig(errs *errorList, raw any) *Config {
 				errs.add(loc, "must be a list of rules, got %s", typeName(v))
 			}
 			for i, r := range list {
-				cfg.Rules = append(cfg.Rules, decodeRule(errs, index(loc, i), r))
+				cfg.Rules = append(cfg.Rules, decodeRule(errs, Index(loc, i), r))
 			}
 		}},
 		member{"rules_file", func(loc string, v any) { cfg.RulesFile = nonEmptyString(errs, loc, v) }},
@@ -163,7 +169,7 @@ func decodeResponses(errs *errorList, loc string, raw any) []Response {
 	}
 	out := []Response{}
 	for i, el := range list {
-		out = append(out, *decodeResponse(errs, index(loc, i), el))
+		out = append(out, *decodeResponse(errs, Index(loc, i), el))
 	}
 	return out
 }
@@ -177,7 +183,7 @@ func decodeMatch(errs *errorList, loc string, raw any) *Match {
 			for i, method := range m.Methods {
 				// An entry of the wrong type is reported already, as "" here.
 				if _, isString := v.([]any)[i].(string); isString && strings.TrimSpace(method) == "" {
-					errs.add(index(loc, i), "must not be empty")
+					errs.add(Index(loc, i), "must not be empty")
 				}
 			}
 		}},
@@ -202,13 +208,13 @@ func decodeMatch(errs *errorList, loc string, raw any) *Match {
 				errs.add(loc, "must list at least one match")
 			}
 			for i, el := range list {
-				m.Any = append(m.Any, *decodeMatch(errs, index(loc, i), el))
+				m.Any = append(m.Any, *decodeMatch(errs, Index(loc, i), el))
 			}
 		}},
 		member{"not", func(loc string, v any) { m.Not = decodeMatch(errs, loc, v) }},
 	)
 	if _, set := obj["ignore_array_order"]; ok && set && !m.HasBodyJSON {
-		errs.add(field(loc, "ignore_array_order"), "goes with body_json in the same match")
+		errs.add(Field(loc, "ignore_array_order"), "goes with body_json in the same match")
 	}
 	return m
 }
@@ -255,7 +261,7 @@ func decodeFallback(errs *errorList, loc string, raw any) *Fallback {
 				errs.add(loc, "must be a list of HTTP statuses, got %s", typeName(v))
 			}
 			for i, el := range list {
-				if n, ok := status(errs, index(loc, i), el); ok {
+				if n, ok := status(errs, Index(loc, i), el); ok {
 					f.OnStatus = append(f.OnStatus, n)
 				}
 			}
@@ -284,7 +290,7 @@ func headerChanges(errs *errorList, loc string, raw any) map[string]*string {
 		}
 		s, ok := obj[k].(string)
 		if !ok {
-			errs.add(key(loc, k), "must be a string (or null to remove the header), got %s", typeName(obj[k]))
+			errs.add(Key(loc, k), "must be a string (or null to remove the header), got %s", typeName(obj[k]))
 		}
 		out[k] = &s
 	}
@@ -302,10 +308,10 @@ func statusMap(errs *errorList, loc string, raw any) map[int]int {
 	for _, k := range sortedKeys(obj) {
 		from, err := strconv.Atoi(k)
 		if err != nil || from < 100 || from > 599 {
-			errs.add(key(loc, k), "the key must be an HTTP status from 100 to 599")
+			errs.add(Key(loc, k), "the key must be an HTTP status from 100 to 599")
 			continue
 		}
-		if to, ok := status(errs, key(loc, k), obj[k]); ok {
+		if to, ok := status(errs, Key(loc, k), obj[k]); ok {
 			out[from] = to
 		}
 	}
@@ -374,7 +380,7 @@ func decodeObject(errs *errorList, loc string, raw any, members ...member) (map[
 	}
 	for _, m := range members {
 		if v, present := obj[m.name]; present {
-			m.decode(field(loc, m.name), v)
+			m.decode(Field(loc, m.name), v)
 		}
 	}
 	return obj, true
@@ -428,7 +434,7 @@ func object(errs *errorList, loc string, raw any, known ...string) (map[string]a
 		if guess := closest(k, known); guess != "" {
 			hint = fmt.Sprintf(", did you mean %q?", guess)
 		}
-		errs.add(field(loc, k), "unknown field%s (known fields: %s)", hint, strings.Join(known, ", "))
+		errs.add(Field(loc, k), "unknown field%s (known fields: %s)", hint, strings.Join(known, ", "))
 	}
 	return obj, true
 }
@@ -528,7 +534,7 @@ func stringList(errs *errorList, loc string, raw any) []string {
 	}
 	out := make([]string, 0, len(list))
 	for i, v := range list {
-		out = append(out, str(errs, index(loc, i), v))
+		out = append(out, str(errs, Index(loc, i), v))
 	}
 	return out
 }
@@ -541,7 +547,7 @@ func stringMap(errs *errorList, loc string, raw any) map[string]string {
 	}
 	out := make(map[string]string, len(obj))
 	for _, k := range sortedKeys(obj) {
-		out[k] = str(errs, key(loc, k), obj[k])
+		out[k] = str(errs, Key(loc, k), obj[k])
 	}
 	return out
 }

@@ -83,9 +83,9 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 				out = append(out, headerChange{name: canonicalHeader(name), remove: true})
 				continue
 			}
-			v, err := compileText(d.templates, key(field(loc, where), name), *m[name])
+			v, err := compileText(d.templates, Key(Field(loc, where), name), *m[name])
 			if err != nil {
-				errs.add(key(field(loc, where), name), "%v", err)
+				errs.add(Key(Field(loc, where), name), "%v", err)
 				continue
 			}
 			out = append(out, headerChange{name: canonicalHeader(name), value: v})
@@ -95,17 +95,17 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 	d.requestHeaders = changes("request_headers", cfg.RequestHeaders)
 	d.responseHeaders = changes("response_headers", cfg.ResponseHeaders)
 	if cfg.To != "" {
-		d.to = compileTarget(errs, field(loc, "to"), d.templates, cfg.To)
+		d.to = compileTarget(errs, Field(loc, "to"), d.templates, cfg.To)
 	}
 	if cfg.Timeout != "" {
 		t, err := time.ParseDuration(cfg.Timeout)
 		if err != nil || t <= 0 {
-			errs.add(field(loc, "timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
+			errs.add(Field(loc, "timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
 		}
 		d.timeout = t
 	}
 	if f := cfg.Fallback; f != nil {
-		floc := field(loc, "fallback")
+		floc := Field(loc, "fallback")
 		d.fallback = &fallback{onStatus: map[int]bool{}}
 		statuses := f.OnStatus
 		if statuses == nil {
@@ -115,13 +115,13 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 			d.fallback.onStatus[st] = true
 		}
 		if f.Mode != "" && f.Responses == nil {
-			errs.add(field(floc, "mode"), "goes with responses")
+			errs.add(Field(floc, "mode"), "goes with responses")
 		}
 		switch {
 		case f.Response != nil && f.Responses != nil:
 			errs.add(floc, "has both response and responses: choose one")
 		case f.Response != nil:
-			d.fallback.answer = compileResponse(errs, field(floc, "response"), f.Response, be.log)
+			d.fallback.answer = compileResponse(errs, Field(floc, "response"), f.Response, be.log)
 		case f.Responses != nil:
 			d.fallback.answer = compileResponseSet(errs, floc, f.Mode, f.Responses, be.log)
 		default:
@@ -129,7 +129,7 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 		}
 	}
 	if cfg.Shadow != nil {
-		d.shadow = &shadow{response: compileResponse(errs, field(loc, "shadow"), cfg.Shadow, be.log)}
+		d.shadow = &shadow{response: compileResponse(errs, Field(loc, "shadow"), cfg.Shadow, be.log)}
 	}
 	if len(d.templates.names) == 0 {
 		d.templates = nil

@@ -166,7 +166,7 @@ func Check(raw any) (*Checked, error) {
 	defer e.transport.CloseIdleConnections()
 	c := &Checked{Config: cfg, Rules: cfg.Rules}
 	for i := range cfg.Rules {
-		c.Locations = append(c.Locations, index("rules", i))
+		c.Locations = append(c.Locations, Index("rules", i))
 	}
 	set := e.current.Load()
 	if e.rulesFile != nil {
@@ -183,7 +183,7 @@ func Check(raw any) (*Checked, error) {
 		}
 		c.Rules = append(append([]Rule(nil), cfg.Rules...), fileRules...)
 		for i := range fileRules {
-			c.Locations = append(c.Locations, fileLocation(e.rulesFile.path)+index("rules", i))
+			c.Locations = append(c.Locations, fileLocation(e.rulesFile.path)+Index("rules", i))
 		}
 	}
 	c.Warnings = set.warnings
@@ -200,10 +200,10 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	locs := make([]string, len(all))
 	for i := range all {
 		rc := &all[i]
-		loc, defaultName := index("rules", i), "rule["+strconv.Itoa(i)+"]"
+		loc, defaultName := Index("rules", i), "rule["+strconv.Itoa(i)+"]"
 		if i >= len(e.inline) {
 			j := i - len(e.inline)
-			loc = fileLocation(fileName) + index("rules", j)
+			loc = fileLocation(fileName) + Index("rules", j)
 			defaultName = fileName + ":rule[" + strconv.Itoa(j) + "]"
 		}
 		name := rc.Name
@@ -212,7 +212,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 		}
 		locs[i] = loc
 		if first, dup := names[name]; dup {
-			errs.add(field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
+			errs.add(Field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
 		} else {
 			names[name] = loc
 		}
@@ -268,7 +268,7 @@ func flatten(err error) []error {
 
 func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 	if rc.Match != nil {
-		r.conditions, r.needsBody = compileMatch(errs, field(loc, "match"), rc.Match)
+		r.conditions, r.needsBody = compileMatch(errs, Field(loc, "match"), rc.Match)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
@@ -276,7 +276,7 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 		}
 	}
 	if rc.Active != nil {
-		r.active = compileActive(errs, field(loc, "active"), rc.Active)
+		r.active = compileActive(errs, Field(loc, "active"), rc.Active)
 	}
 	if rc.Probability != nil {
 		r.probability = *rc.Probability
@@ -284,7 +284,7 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 	if rc.Delay != "" {
 		d, err := compileDelay(rc.Delay)
 		if err != nil {
-			errs.add(field(loc, "delay"), "%v", err)
+			errs.add(Field(loc, "delay"), "%v", err)
 		}
 		r.delay = &d
 	}
@@ -292,7 +292,7 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
 	}
 	if rc.Mode != "" && rc.Responses == nil {
-		errs.add(field(loc, "mode"), "goes with responses")
+		errs.add(Field(loc, "mode"), "goes with responses")
 	}
 
 	switch countTrue(rc.Response != nil, rc.Responses != nil, rc.Delegate != nil) {
@@ -301,11 +301,11 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 	case 1:
 		switch {
 		case rc.Response != nil:
-			r.action = compileResponse(errs, field(loc, "response"), rc.Response, be.log)
+			r.action = compileResponse(errs, Field(loc, "response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
 		default:
-			r.action = compileDelegate(errs, field(loc, "delegate"), rc.Delegate, be)
+			r.action = compileDelegate(errs, Field(loc, "delegate"), rc.Delegate, be)
 		}
 	default:
 		errs.add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")

@@ -99,7 +99,7 @@ func (e *jsonEncoder) value(loc string, v any) {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			e.value(index(loc, i), el)
+			e.value(Index(loc, i), el)
 		}
 		e.buf = append(e.buf, ']')
 	case map[string]any:
@@ -110,7 +110,7 @@ func (e *jsonEncoder) value(loc string, v any) {
 			}
 			e.buf = appendJSONString(e.buf, []byte(k))
 			e.buf = append(e.buf, ':')
-			e.value(field(loc, k), v[k])
+			e.value(Field(loc, k), v[k])
 		}
 		e.buf = append(e.buf, '}')
 	default:

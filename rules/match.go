@@ -17,7 +17,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 		for _, name := range sortedKeys(src) {
 			p, err := compilePattern(c, src[name])
 			if err != nil {
-				errs.add(key(field(loc, where), name), "%v", err)
+				errs.add(Key(Field(loc, where), name), "%v", err)
 			}
 			add(name, p)
 		}
@@ -25,7 +25,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 	single := func(c glob.Compiler, where, src string) pattern {
 		p, err := compilePattern(c, src)
 		if err != nil {
-			errs.add(field(loc, where), "%v", err)
+			errs.add(Field(loc, where), "%v", err)
 		}
 		return p
 	}
@@ -48,7 +48,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 		for i, s := range m.RemoteIP {
 			p, err := parsePrefix(s)
 			if err != nil {
-				errs.add(index(field(loc, "remote_ip"), i), "%v", err)
+				errs.add(Index(Field(loc, "remote_ip"), i), "%v", err)
 				continue
 			}
 			ranges = append(ranges, p)
@@ -67,20 +67,20 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 	if len(m.Any) > 0 {
 		var alternatives anyCondition
 		for i := range m.Any {
-			sub, body := compileMatch(errs, index(field(loc, "any"), i), &m.Any[i])
+			sub, body := compileMatch(errs, Index(Field(loc, "any"), i), &m.Any[i])
 			alternatives = append(alternatives, sub)
 			needsBody = needsBody || body
 		}
 		conds = append(conds, alternatives)
 	}
 	if m.Not != nil {
-		sub, body := compileMatch(errs, field(loc, "not"), m.Not)
+		sub, body := compileMatch(errs, Field(loc, "not"), m.Not)
 		conds = append(conds, notCondition(sub))
 		needsBody = needsBody || body
 	}
 	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) {
 		if path == "" {
-			errs.add(key(field(loc, "body"), path), "a body condition needs a gjson path")
+			errs.add(Key(Field(loc, "body"), path), "a body condition needs a gjson path")
 		}
 		conds = append(conds, bodyCondition{path: path, pattern: p})
 		needsBody = true

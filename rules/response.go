@@ -47,10 +47,10 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 	for _, name := range sortedKeys(cfg.Headers) {
 		canon := canonicalHeader(name)
 		hasContentType = hasContentType || canon == "Content-Type"
-		v, err := compileText(r.templates, key(field(loc, "headers"), name), cfg.Headers[name])
+		v, err := compileText(r.templates, Key(Field(loc, "headers"), name), cfg.Headers[name])
 		switch {
 		case err != nil:
-			errs.add(key(field(loc, "headers"), name), "%v", err)
+			errs.add(Key(Field(loc, "headers"), name), "%v", err)
 		case v.template >= 0:
 			r.templated = append(r.templated, headerText{name: canon, value: v})
 			hasTemplates = true
@@ -66,28 +66,28 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 	case cfg.BodyFile != "":
 		content, err := os.ReadFile(cfg.BodyFile)
 		if err != nil {
-			errs.add(field(loc, "body_file"), "cannot read the file: %v", unwrapPathError(err))
+			errs.add(Field(loc, "body_file"), "cannot read the file: %v", unwrapPathError(err))
 			break
 		}
 		if !strings.HasSuffix(cfg.BodyFile, ".tmpl") {
 			r.body = content
 			break
 		}
-		i, err := r.templates.add(field(loc, "body_file"), string(content))
+		i, err := r.templates.add(Field(loc, "body_file"), string(content))
 		if err != nil {
-			errs.add(field(loc, "body_file"), "%s: %v", cfg.BodyFile, err)
+			errs.add(Field(loc, "body_file"), "%s: %v", cfg.BodyFile, err)
 		}
 		r.rawBody = i
 		hasTemplates = true
 	case cfg.HasBodyTemplate:
-		i, err := r.templates.add(field(loc, "body_template"), cfg.BodyTemplate)
+		i, err := r.templates.add(Field(loc, "body_template"), cfg.BodyTemplate)
 		if err != nil {
-			errs.add(field(loc, "body_template"), "%v", err)
+			errs.add(Field(loc, "body_template"), "%v", err)
 		}
 		r.rawBody = i
 		hasTemplates = true
 	case cfg.HasBody:
-		r.jsonBody = compileJSONBody(errs, r.templates, field(loc, "body"), cfg.Body)
+		r.jsonBody = compileJSONBody(errs, r.templates, Field(loc, "body"), cfg.Body)
 		if body, ok := r.jsonBody.static(); ok {
 			r.body = body
 		} else {
@@ -96,7 +96,7 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 	}
 
 	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.HasBodyTemplate || cfg.BodyFile != "") {
-		errs.add(field(loc, "body"), "status %d does not allow a body", r.status)
+		errs.add(Field(loc, "body"), "status %d does not allow a body", r.status)
 	}
 	if !hasTemplates {
 		r.templates = nil
@@ -235,10 +235,10 @@ func compileResponseSet(errs *errorList, loc, mode string, cfgs []Response, log 
 	}
 	set := &responseSet{pick: modes[mode]}
 	if set.pick == nil {
-		errs.add(field(loc, "mode"), "must be sequence, random or stick, got %q", mode)
+		errs.add(Field(loc, "mode"), "must be sequence, random or stick, got %q", mode)
 	}
 	for i := range cfgs {
-		set.responses = append(set.responses, compileResponse(errs, index(field(loc, "responses"), i), &cfgs[i], log))
+		set.responses = append(set.responses, compileResponse(errs, Index(Field(loc, "responses"), i), &cfgs[i], log))
 	}
 	return set
 }

@@ -133,7 +133,7 @@ func decodeRulesFile(path string, content []byte) ([]Rule, error) {
 			continue
 		}
 		for i, r := range list {
-			rules = append(rules, decodeRule(&errs, loc+index("rules", i), r))
+			rules = append(rules, decodeRule(&errs, loc+Index("rules", i), r))
 		}
 	}
 	return rules, errs.err()

@@ -351,9 +351,9 @@ func TemplateReads(text string) RequestReads {
 	if err != nil {
 		return reads
 	}
-	// field returns the request value a node names — "Header" or "Query" —
+	// named returns the request value a node names — "Header" or "Query" —
 	// and the method called on it, if any.
-	field := func(n parse.Node, rootDot bool) (value, method string) {
+	named := func(n parse.Node, rootDot bool) (value, method string) {
 		var ident []string
 		switch n := n.(type) {
 		case *parse.FieldNode:
@@ -392,7 +392,7 @@ func TemplateReads(text string) RequestReads {
 				return
 			}
 			// .Header.Get "X", .Query.Get "q"
-			if value, method := field(cmd.Args[0], rootDot); method == "Get" || method == "Values" {
+			if value, method := named(cmd.Args[0], rootDot); method == "Get" || method == "Values" {
 				if lit, ok := cmd.Args[1].(*parse.StringNode); ok {
 					add(value, lit.Text)
 				}
@@ -400,7 +400,7 @@ func TemplateReads(text string) RequestReads {
 			}
 			// index .Header "X"
 			if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && len(cmd.Args) >= 3 {
-				if value, method := field(cmd.Args[1], rootDot); method == "" {
+				if value, method := named(cmd.Args[1], rootDot); method == "" {
 					if lit, ok := cmd.Args[2].(*parse.StringNode); ok {
 						add(value, lit.Text)
 					}
