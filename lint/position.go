@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -181,11 +180,6 @@ func syntaxError(content []byte, err error) (line, col int, msg string) {
 		// Offset counts the bytes read, the offending one included.
 		line, col = offsetLineColumn(content, max(int(syntax.Offset)-1, 0))
 		return line, col, "not valid JSON: " + syntax.Error()
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		line, col = offsetLineColumn(content, int(typeErr.Offset))
-		return line, col, fmt.Sprintf("not valid JSON: %v", err)
 	}
 	return 1, 1, "not valid JSON: " + err.Error()
 }
