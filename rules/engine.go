@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,6 +35,11 @@ type ruleSet struct {
 	rules    []*rule
 	index    *pathIndex // nil for short lists, tried one by one
 	warnings []Warning  // what in the rules cannot work as written, logged at install
+
+	// sources and locations are each rule's configuration and where it
+	// is, for Check.
+	sources   []Rule
+	locations []string
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -153,10 +157,10 @@ type Checked struct {
 	Warnings []Warning
 }
 
-// Check loads a configuration as New does, its rules_file included (read
-// once, now), without starting anything. It returns the errors that would
-// make the backend fail closed, each with its location, or else the rules
-// and the warnings the engine would log at load.
+// Check loads a configuration as New does, its rules_file included,
+// without starting anything. It returns the errors that would make the
+// backend fail closed, each with its location, or else the rules and the
+// warnings the engine would log at load.
 func Check(raw any) (*Checked, error) {
 	cfg, decodeErr := Decode(raw)
 	e, compileErr := Compile(cfg, Options{})
@@ -164,30 +168,11 @@ func Check(raw any) (*Checked, error) {
 		return nil, err
 	}
 	defer e.transport.CloseIdleConnections()
-	c := &Checked{Config: cfg, Rules: cfg.Rules}
-	for i := range cfg.Rules {
-		c.Locations = append(c.Locations, Index("rules", i))
-	}
 	set := e.current.Load()
-	if e.rulesFile != nil {
-		content, err := os.ReadFile(e.rulesFile.path)
-		if err != nil {
-			return nil, &ConfigError{Location: "rules_file", Problem: "cannot be read: " + unwrapPathError(err).Error()}
-		}
-		fileRules, err := decodeRulesFile(e.rulesFile.path, content)
-		if err == nil {
-			set, err = e.compileRules(fileRules, e.rulesFile.path)
-		}
-		if err != nil {
-			return nil, err
-		}
-		c.Rules = append(append([]Rule(nil), cfg.Rules...), fileRules...)
-		for i := range fileRules {
-			c.Locations = append(c.Locations, fileLocation(e.rulesFile.path)+Index("rules", i))
-		}
+	if set == nil { // the rules_file is missing or invalid
+		return nil, e.rulesFile.failure
 	}
-	c.Warnings = set.warnings
-	return c, nil
+	return &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}, nil
 }
 
 // compileRules compiles the inline rules followed by the rules of a
@@ -231,6 +216,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	set.sources, set.locations = all, locs
 	set.warnings = unreachableRules(all, set.rules, locs)
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)

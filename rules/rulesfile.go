@@ -19,6 +19,7 @@ type rulesFile struct {
 	path     string
 	interval time.Duration
 	last     []byte // the content last tried, valid or not
+	failure  error  // why the last try failed; nil when it was put in force
 }
 
 func compileRulesFile(errs *errorList, cfg *Config) *rulesFile {
@@ -58,6 +59,7 @@ func (e *Engine) reloadRulesFile() {
 	f := e.rulesFile
 	content, err := os.ReadFile(f.path)
 	if err != nil {
+		f.failure = &ConfigError{Location: "rules_file", Problem: "cannot be read: " + unwrapPathError(err).Error()}
 		if f.last != nil || e.current.Load() == nil {
 			e.log.Error(fmt.Sprintf("rules_file %s cannot be read: %v", strconv.Quote(f.path), unwrapPathError(err)), keptOrClosed(e))
 			f.last = nil
@@ -73,6 +75,7 @@ func (e *Engine) reloadRulesFile() {
 	if err == nil {
 		set, err = e.compileRules(fileRules, f.path)
 	}
+	f.failure = err
 	if err != nil {
 		errs := flatten(err)
 		e.log.Error(fmt.Sprintf("rules_file %s is invalid (%d errors):", strconv.Quote(f.path), len(errs)), keptOrClosed(e))
