@@ -221,7 +221,7 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 		}
 		return
 	}
-	l := &backendLint{checker: c, b: b, at: at, raw: raw, cfg: checked.Config}
+	l := &backendLint{checker: c, b: b, at: at, raw: raw}
 	for _, w := range checked.Warnings {
 		l.warn(w.Location, "%s", w.Problem)
 	}
@@ -256,7 +256,6 @@ type backendLint struct {
 	b   *backend
 	at  path // the krakend-rules object
 	raw any
-	cfg *rules.Config
 }
 
 func (l *backendLint) warn(loc, format string, args ...any) {
