@@ -5,8 +5,12 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 )
 
 // countingReader serves n bytes of JSON-ish filler and counts what was read.
@@ -37,7 +41,7 @@ func TestABodyIsNeverReadPastTheBound(t *testing.T) {
 		req := httptest.NewRequest("POST", "http://backend.invalid/", nil)
 		req.Body, req.ContentLength = io.NopCloser(src), length
 		x := &exchange{}
-		x.reset(req, e.maxBody)
+		x.reset(req, e.bodyLimits)
 		if r := e.current.Load().find(x); r != nil {
 			t.Fatalf("a body over the bound selected %s", r.name)
 		}
@@ -80,7 +84,7 @@ func TestReplayIsByteForByte(t *testing.T) {
 	payload := []byte("{\"a\":\"\xff\x00 binary \r\n\"}")
 	for _, max := range []int64{1, 5, int64(len(payload)), 1 << 20} {
 		var b requestBody
-		b.reset(io.NopCloser(bytes.NewReader(payload)), -1, max)
+		b.reset(io.NopCloser(bytes.NewReader(payload)), -1, bodyLimits{max, DefaultMaxBodyDepth})
 		b.JSON()
 		got, err := io.ReadAll(b.replay())
 		if err != nil || !bytes.Equal(got, payload) {
@@ -88,7 +92,7 @@ func TestReplayIsByteForByte(t *testing.T) {
 		}
 	}
 	var b requestBody
-	b.reset(nil, 0, 10)
+	b.reset(nil, 0, bodyLimits{10, DefaultMaxBodyDepth})
 	if _, ok := b.JSON(); ok || b.replay() != nil {
 		t.Error("no body became a body")
 	}
@@ -141,5 +145,148 @@ func TestConcurrentMixedLoad(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestABodyOfMaxPlusOneBytesIsNeverEvaluated: a reader may hand over the
+// last bytes together with io.EOF (chunked bodies do), and a body one byte
+// over the bound is still not evaluated, declared or not.
+func TestABodyOfMaxPlusOneBytesIsNeverEvaluated(t *testing.T) {
+	const max = 64
+	e := newEngine(t, `{"max_body_bytes":64,"rules":[
+		{"name":"field","match":{"body":{"a":"x*"}},"response":{"status":418}},
+		{"name":"json","match":{"body_json":{"b":1}},"response":{"status":419}}]}`, nil)
+	backend := echoBackend(t)
+	for _, size := range []int{max, max + 1} {
+		body := `{"b":1,"a":"x` + strings.Repeat("y", size-len(`{"b":1,"a":"x"}`)) + `"}`
+		for _, declared := range []bool{false, true} {
+			req := backendRequest(t, "POST", backend.URL+"/", "", nil)
+			req.Body = io.NopCloser(iotest.DataErrReader(strings.NewReader(body)))
+			req.ContentLength = -1
+			if declared {
+				req.ContentLength = int64(size)
+			}
+			res, got := serve(e, req)
+			wantStatus := 418
+			if size > max {
+				wantStatus = 200
+				if echo := decodeEcho(t, got); echo.Body != body {
+					t.Errorf("%d bytes, declared %v: the backend got %q", size, declared, echo.Body)
+				}
+			}
+			if res.StatusCode != wantStatus {
+				t.Errorf("%d bytes with max_body_bytes %d, declared %v: status %d, want %d", size, max, declared, res.StatusCode, wantStatus)
+			}
+		}
+	}
+}
+
+func TestABodyDeeperThanMaxBodyDepthIsNotEvaluated(t *testing.T) {
+	backend := echoBackend(t)
+	e := newEngine(t, `{"max_body_depth":3,"rules":[
+		{"name":"field","match":{"body":{"a.b.c":"1"}},"response":{"status":418}},
+		{"name":"absent","match":{"not":{"body":{"z":"*"}}},"response":{"status":419}}]}`, nil)
+	for _, tt := range []struct {
+		body   string
+		status int
+	}{
+		{`{"a":{"b":{"c":1}}}`, 418},
+		{`{"a":{"b":{"c":2}}}`, 419},
+		{`{"a":{"b":{"c":1}},"d":[[[]]]}`, 200},
+		{`{"a":{"b":{"c":[1]}}}`, 200},
+	} {
+		res, got := serve(e, backendRequest(t, "POST", backend.URL+"/", tt.body, nil))
+		if res.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.body, res.StatusCode, tt.status)
+		}
+		if tt.status == 200 && decodeEcho(t, got).Body != tt.body {
+			t.Errorf("%s: the backend got %s", tt.body, got)
+		}
+	}
+}
+
+// TestBodiesCostBoundedMemory: whatever its shape, evaluating a body of
+// the largest size allowed allocates about its size once more, at most:
+// the body is checked and walked where it lies, never decoded.
+func TestBodiesCostBoundedMemory(t *testing.T) {
+	const size = 8 << 20
+	e := newEngine(t, `{"max_body_bytes":8388608,"max_body_depth":10000,"rules":[
+		{"name":"field","match":{"body":{"a":"x*"}},"response":{"status":418}},
+		{"name":"json","match":{"body_json":{"a":1,"list":[1,2]}},"response":{"status":419}},
+		{"name":"any-order","match":{"body_json":{"list":[2,1]},"ignore_array_order":true},"response":{"status":420}},
+		{"name":"rest","response":{"status":204}}]}`, nil)
+	fill := func(prefix, unit, suffix string) []byte {
+		n := (size - len(prefix) - len(suffix)) / len(unit)
+		return []byte(prefix + strings.Repeat(unit, n) + suffix)
+	}
+	half := size / 2
+	shapes := map[string][]byte{
+		"nested arrays, too deep":   []byte(strings.Repeat("[", size)),
+		"nested objects, too deep":  fill("", `{"a":`, ""),
+		"nested arrays, valid":      []byte(strings.Repeat("[", 5000) + strings.Repeat(" ", size-10000) + strings.Repeat("]", 5000)),
+		"a huge string":             fill(`{"a":"`, "y", `"}`),
+		"many keys":                 manyKeys(size),
+		"a long array of numbers":   fill(`{"a":2,"list":[`, "1,", `1]}`),
+		"a long array, any order":   fill(`{"list":[`, "2,", `1]}`),
+		"half spaces, half numbers": []byte(`[` + strings.Repeat(" ", half) + strings.Repeat("1,", (size-half-3)/2) + `1]`),
+	}
+	for name, body := range shapes {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "http://backend.invalid/", bytes.NewReader(body))
+			req.ContentLength = -1 // unknown, as with a chunked upload: the worst case for the buffer
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			res, _ := serve(e, req)
+			runtime.ReadMemStats(&after)
+			allocated := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes: status %d, %.2f× the body allocated", len(body), res.StatusCode, float64(allocated)/float64(len(body)))
+			if allocated > uint64(len(body))*5/2 {
+				t.Errorf("evaluating a %d-byte body allocated %d bytes (%.1f×), want at most 2.5×", len(body), allocated, float64(allocated)/float64(len(body)))
+			}
+		})
+	}
+}
+
+// manyKeys is an object of about size bytes with as many members as fit.
+func manyKeys(size int) []byte {
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i := 0; len(b) < size-20; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"', 'k')
+		b = strconv.AppendInt(b, int64(i), 36)
+		b = append(b, `":1`...)
+	}
+	return append(b, '}')
+}
+
+// TestIgnoringArrayOrderIsPolynomial: pairing expected and actual elements
+// by trying every assignment takes factorial time when nearly all of them
+// fit; a matching takes a few milliseconds.
+func TestIgnoringArrayOrderIsPolynomial(t *testing.T) {
+	const n = 40
+	want := strings.Repeat(`{"k":1},`, n-1) + `{"k":2}`
+	got := strings.Repeat(`{"k":1,"x":0},`, n-1) + `{"k":1}`
+	e := newEngine(t, `{"rules":[{"name":"set","match":{"body_json":{"items":[`+want+`]},"ignore_array_order":true},"response":{"status":418}},
+		{"name":"rest","response":{"status":204}}]}`, nil)
+	done := make(chan int, 1)
+	go func() {
+		res, _ := serve(e, backendRequest(t, "POST", "http://backend.invalid/", `{"items":[`+got+`]}`, nil))
+		done <- res.StatusCode
+	}()
+	select {
+	case status := <-done:
+		if status != 204 {
+			t.Errorf("status %d, want 204: no element has k=2", status)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("still matching after a minute") // a guard against a hang, not a timing
+	}
+	matching := `{"items":[` + strings.Repeat(`{"k":1},`, n-1) + `{"k":2}]}`
+	if res, _ := serve(e, backendRequest(t, "POST", "http://backend.invalid/", matching, nil)); res.StatusCode != 418 {
+		t.Errorf("a matching body answered %d", res.StatusCode)
 	}
 }

@@ -174,63 +174,133 @@ type bodyJSONCondition struct {
 }
 
 func (c bodyJSONCondition) holds(x *exchange) bool {
-	actual, ok := x.bodyValue()
-	return ok && containsJSON(actual, c.expected, c.ignoreOrder)
+	doc, ok := x.body.document()
+	return ok && containsJSON(doc, c.expected, c.ignoreOrder)
 }
 
 // containsJSON reports whether actual contains expected: equal scalars,
 // objects with at least the expected fields, arrays of the same length whose
 // elements contain the expected ones, in order or, ignoring order, each
 // expected element in a distinct actual one.
-func containsJSON(actual, expected any, ignoreOrder bool) bool {
+//
+// It walks the body where it lies, with gjson, instead of decoding it: a
+// decoded body costs many times its size in memory, and a client chooses
+// its size and shape. Each step is led by the expected value, which comes
+// from the configuration, so the recursion is as deep as the configuration
+// and each byte of the body is visited a bounded number of times. Where an
+// object repeats a key, its last value counts, as a JSON decoder keeps it.
+func containsJSON(actual gjson.Result, expected any, ignoreOrder bool) bool {
 	switch want := expected.(type) {
 	case map[string]any:
-		got, ok := actual.(map[string]any)
-		if !ok {
+		if !actual.IsObject() {
 			return false
 		}
 		for k, v := range want {
-			g, ok := got[k]
-			if !ok || !containsJSON(g, v, ignoreOrder) {
+			got, found := lastMember(actual, k)
+			if !found || !containsJSON(got, v, ignoreOrder) {
 				return false
 			}
 		}
 		return true
 	case []any:
-		got, ok := actual.([]any)
-		if !ok || len(got) != len(want) {
+		if !actual.IsArray() {
 			return false
 		}
-		if !ignoreOrder {
-			for i := range want {
-				if !containsJSON(got[i], want[i], ignoreOrder) {
-					return false
-				}
-			}
-			return true
+		if ignoreOrder {
+			return containsAnyOrder(actual, want)
 		}
-		return assignElements(got, want, make([]bool, len(got)), 0)
-	default:
-		return actual == expected // strings, float64, bool and nil compare by value
-	}
-}
-
-// assignElements finds distinct actual elements for want[i:], backtracking:
-// a greedy choice could take an element a later expected one needed.
-func assignElements(got, want []any, used []bool, i int) bool {
-	if i == len(want) {
-		return true
-	}
-	for j := range got {
-		if !used[j] && containsJSON(got[j], want[i], true) {
-			used[j] = true
-			if assignElements(got, want, used, i+1) {
-				return true
-			}
-			used[j] = false
-		}
+		n, ok := 0, true
+		actual.ForEach(func(_, el gjson.Result) bool {
+			ok = n < len(want) && containsJSON(el, want[n], false)
+			n++
+			return ok
+		})
+		return ok && n == len(want)
+	case string:
+		return actual.Type == gjson.String && actual.Str == want
+	case float64:
+		return actual.Type == gjson.Number && actual.Num == want
+	case bool:
+		return actual.Type == gjson.True && want || actual.Type == gjson.False && !want
+	case nil:
+		return actual.Type == gjson.Null
 	}
 	return false
+}
+
+// lastMember returns the value of an object's member named k (its last
+// one, when the name repeats).
+func lastMember(object gjson.Result, k string) (value gjson.Result, found bool) {
+	object.ForEach(func(key, v gjson.Result) bool {
+		if memberNamed(key, k) {
+			value, found = v, true
+		}
+		return true
+	})
+	return value, found
+}
+
+// memberNamed compares a member's name with k, decoding it only when it
+// has escapes.
+func memberNamed(key gjson.Result, k string) bool {
+	raw := key.Raw
+	if len(raw) >= 2 && strings.IndexByte(raw, '\\') < 0 {
+		return raw[1:len(raw)-1] == k
+	}
+	return key.String() == k
+}
+
+// containsAnyOrder reports whether the array's elements can be paired with
+// the expected ones, each expected element contained in a distinct actual
+// one: a maximum bipartite matching (augmenting paths), polynomial in the
+// expected array's length, where trying every assignment would be
+// factorial.
+func containsAnyOrder(actual gjson.Result, want []any) bool {
+	got := make([]gjson.Result, 0, len(want))
+	tooMany := false
+	actual.ForEach(func(_, el gjson.Result) bool {
+		if len(got) == len(want) {
+			tooMany = true
+			return false
+		}
+		got = append(got, el)
+		return true
+	})
+	if tooMany || len(got) != len(want) {
+		return false
+	}
+	n := len(want)
+	fits := make([]bool, n*n) // fits[i*n+j]: got[j] contains want[i]
+	for i := range want {
+		for j := range got {
+			fits[i*n+j] = containsJSON(got[j], want[i], true)
+		}
+	}
+	owner := make([]int, n) // owner[j]: the expected element got[j] is paired with, or -1
+	for j := range owner {
+		owner[j] = -1
+	}
+	seen := make([]bool, n)
+	var augment func(i int) bool
+	augment = func(i int) bool {
+		for j := range n {
+			if fits[i*n+j] && !seen[j] {
+				seen[j] = true
+				if owner[j] < 0 || augment(owner[j]) {
+					owner[j] = i
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i := range want {
+		clear(seen)
+		if !augment(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalHeader is how header conditions look names up: the request's

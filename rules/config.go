@@ -10,6 +10,10 @@ package rules
 // to evaluate body conditions when max_body_bytes is not set: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxShadowBytes is the largest answer a shadow comparison looks at
+// when max_shadow_bytes is not set: 1 MiB.
+const DefaultMaxShadowBytes = 1 << 20
+
 // DefaultMaxResponseBytes bounds a delegated answer when max_response_bytes
 // is not set: 64 MiB.
 const DefaultMaxResponseBytes = 64 << 20
@@ -22,11 +26,23 @@ type Config struct {
 	// when the request is delegated. A positive integer; default 1048576.
 	MaxBodyBytes int64
 
+	// MaxBodyDepth ("max_body_depth") bounds how deeply a request body may
+	// nest arrays and objects and still be evaluated. A deeper body is not
+	// evaluated, like one longer than MaxBodyBytes, and is still delivered
+	// whole. From 1 to 10000; default 1000.
+	MaxBodyDepth int
+
 	// MaxResponseBytes ("max_response_bytes") bounds a backend's answer to
 	// a delegated request: KrakenD holds a plugin's whole answer in memory,
 	// so a longer one is refused with a 502 rather than buffered. A positive
 	// integer; default 67108864 (64 MiB).
 	MaxResponseBytes int64
+
+	// MaxShadowBytes ("max_shadow_bytes") bounds the answers a shadow
+	// comparison looks at: a backend answer or a rendered mock longer than
+	// this is not compared (a line at WARNING says so, at most every 10
+	// seconds per rule). A positive integer; default 1048576 (1 MiB).
+	MaxShadowBytes int64
 
 	// Rules ("rules") are tried in order; the first whose match holds
 	// answers. When none matches, the request is delegated to the backend.

@@ -110,7 +110,12 @@ func Decode(raw any) (*Config, error) {
 }
 
 func decodeConfig(errs *errorList, raw any) *Config {
-	cfg := &Config{MaxBodyBytes: DefaultMaxBodyBytes, MaxResponseBytes: DefaultMaxResponseBytes}
+	cfg := &Config{
+		MaxBodyBytes:     DefaultMaxBodyBytes,
+		MaxBodyDepth:     DefaultMaxBodyDepth,
+		MaxResponseBytes: DefaultMaxResponseBytes,
+		MaxShadowBytes:   DefaultMaxShadowBytes,
+	}
 	obj, ok := decodeObject(errs, "", raw,
 		member{"rules", func(loc string, v any) {
 			list, ok := v.([]any)
@@ -124,7 +129,17 @@ func decodeConfig(errs *errorList, raw any) *Config {
 		member{"rules_file", func(loc string, v any) { cfg.RulesFile = nonEmptyString(errs, loc, v) }},
 		member{"reload_interval", func(loc string, v any) { cfg.ReloadInterval = str(errs, loc, v) }},
 		member{"max_body_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxBodyBytes) }},
+		member{"max_body_depth", func(loc string, v any) {
+			var n int64
+			positive(errs, loc, v, &n)
+			if n > MaxBodyDepthLimit {
+				errs.add(loc, "must be at most %d, got %d", MaxBodyDepthLimit, n)
+			} else if n > 0 {
+				cfg.MaxBodyDepth = int(n)
+			}
+		}},
 		member{"max_response_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxResponseBytes) }},
+		member{"max_shadow_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxShadowBytes) }},
 		member{"debug_header", func(loc string, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
 	)
 	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {

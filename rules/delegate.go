@@ -38,10 +38,12 @@ func NewTransport() *http.Transport {
 }
 
 // backend is what every delegate of an engine shares: the transport, the
-// bound on an answer's size, and the log.
+// bounds on the answers, and the log.
 type backend struct {
 	transport   http.RoundTripper
 	maxResponse int64
+	maxShadow   int64 // max_shadow_bytes
+	maxDepth    int   // max_body_depth, which also bounds what a shadow comparison walks
 	log         *logger
 }
 
@@ -84,6 +86,9 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 				continue
 			}
 			v, err := compileText(d.templates, Key(Field(loc, where), name), *m[name])
+			if err == nil && v.template < 0 && controlByte(v.plain) >= 0 {
+				err = errControlByte(v.plain)
+			}
 			if err != nil {
 				errs.add(Key(Field(loc, where), name), "%v", err)
 				continue
@@ -266,6 +271,13 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The request asked for no upgrade (Upgrade is hop-by-hop and never
+		// forwarded), and its body would be the raw connection, read until
+		// the deadline: refused, as net/http/httputil.ReverseProxy does.
+		d.failBackend(w, x, errSwitchedProtocols)
+		return
+	}
 	if d.fallback != nil && d.fallback.onStatus[resp.StatusCode] {
 		d.answerFallback(w, x, "backend answered "+strconv.Itoa(resp.StatusCode))
 		return
@@ -276,9 +288,9 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	// clean 502 instead of a truncated answer passed off as a success.
 	// (KrakenD buffers the plugin's answer whole anyway.)
 	pooled := answerBuffers.Get().(*[]byte)
-	defer answerBuffers.Put(pooled)
 	body, err := readAnswer((*pooled)[:0], resp, d.maxResponse)
 	if err != nil {
+		answerBuffers.Put(pooled)
 		d.failBackend(w, x, err)
 		return
 	}
@@ -290,6 +302,9 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	if hasHopHeaders(h) {
 		removeHopHeaders(h)
 	}
+	if x.debugValue != nil {
+		h[DebugHeader] = x.debugValue // the plugin's, whatever the backend sent
+	}
 	for _, c := range d.responseHeaders {
 		if c.remove {
 			delete(h, c.name)
@@ -297,6 +312,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		}
 		v, err := c.value.render(bt, scratch)
 		if err != nil {
+			answerBuffers.Put(pooled)
 			d.failTemplate(w, x, err)
 			return
 		}
@@ -308,8 +324,10 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	}
 	w.WriteHeader(status)
 	w.Write(body)
-	if d.shadow != nil {
-		d.shadow.compare(x, body, d.log)
+	// A shadow comparison takes the answer as it is, buffer and all, and
+	// hands the buffer back when it is done.
+	if d.shadow == nil || !d.shadow.compare(x, body, pooled, d.backend) {
+		answerBuffers.Put(pooled)
 	}
 }
 
@@ -355,11 +373,15 @@ func (d *delegate) answerFallback(w http.ResponseWriter, x *exchange, why string
 		d.log.Debug(who(x), "fallback for", x.requestLine(), "-", why)
 	}
 	if x.debugValue != nil {
-		x.debugValue = []string{x.ruleName() + " (fallback: " + why + ")"}
+		x.debugValue = []string{sanitizeHeaderValue(x.ruleName() + " (fallback: " + why + ")")}
 		w.Header()[DebugHeader] = x.debugValue
 	}
 	d.fallback.answer.serve(w, x)
 }
+
+// errSwitchedProtocols is the error of a backend that answered 101
+// Switching Protocols to a request that asked for no upgrade.
+var errSwitchedProtocols = errors.New("the backend switched protocols (101) unasked")
 
 // errTooLarge is the error of an answer longer than max_response_bytes.
 type errTooLarge struct{ limit int64 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -321,5 +322,93 @@ func TestInvalidHTTPFromTheBackendIs502(t *testing.T) {
 	res, body := serve(e, backendRequest(t, "GET", "http://"+ln.Addr().String()+"/", "", nil))
 	if res.StatusCode != 502 || body != `{"error":"backend error"}` {
 		t.Errorf("got %d %s", res.StatusCode, body)
+	}
+}
+
+// TestAnUnsolicitedSwitchingProtocolsIs502: a backend that answers 101 to a
+// request that asked for no upgrade would hand over a raw connection, read
+// until the deadline; it is refused at once, as ReverseProxy refuses it.
+func TestAnUnsolicitedSwitchingProtocolsIs502(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		buf.Flush()
+		io.Copy(io.Discard, conn) // hold the connection open until the client lets go
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"rules":[]}`, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a guard: the answer comes at once
+	defer cancel()
+	res, body := serve(e, backendRequest(t, "GET", backend.URL+"/", "", nil).WithContext(ctx))
+	if res.StatusCode != 502 || body != `{"error":"backend error"}` {
+		t.Errorf("got %d %s, want 502 backend error", res.StatusCode, body)
+	}
+	if ctx.Err() != nil {
+		t.Error("the answer waited for the deadline")
+	}
+}
+
+// TestABackendCannotForgeTheDebugHeader: with debug_header on, the header
+// always names what the plugin did, whatever the backend sent.
+func TestABackendCannotForgeTheDebugHeader(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(DebugHeader, "mock-that-never-ran")
+		w.Write([]byte(`{}`))
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"debug_header":true,"rules":[{"name":"pass","match":{"path":"/pass"},"delegate":{}}]}`, nil)
+	for path, want := range map[string]string{"/pass": "pass", "/other": "delegated"} {
+		res, _ := serve(e, backendRequest(t, "GET", backend.URL+path, "", nil))
+		if got := res.Header.Values(DebugHeader); len(got) != 1 || got[0] != want {
+			t.Errorf("%s: %s is %q, want %q", path, DebugHeader, got, want)
+		}
+	}
+	quiet := newEngine(t, `{"rules":[]}`, nil)
+	if res, _ := serve(quiet, backendRequest(t, "GET", backend.URL+"/", "", nil)); res.Header.Get(DebugHeader) != "mock-that-never-ran" {
+		t.Errorf("without debug_header the backend's own header is passed back: got %q", res.Header.Get(DebugHeader))
+	}
+}
+
+// TestHeaderValuesCarryNoControlBytes: whatever a request carries, the
+// header values the plugin writes from templates hold no control byte
+// (tab excepted), towards the client and towards the backend.
+func TestHeaderValuesCarryNoControlBytes(t *testing.T) {
+	var got http.Header
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.Write([]byte(`{}`))
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"debug_header":true,"rules":[
+		{"name":"answer","match":{"path":"/answer"},"response":{"headers":{"X-Echo":"{{ body \"v\" }}"}}},
+		{"name":"pass","delegate":{"request_headers":{"X-Echo":"{{ body \"v\" }}"},"response_headers":{"X-Back":"{{ body \"v\" }}"}}}]}`, nil)
+	var all strings.Builder
+	for c := range 0x80 {
+		all.WriteByte(byte(c))
+	}
+	value, _ := json.Marshal(map[string]string{"v": all.String()})
+	clean := func(s string) bool {
+		for i := range len(s) {
+			if c := s[i]; c < 0x20 && c != '\t' || c == 0x7F {
+				return false
+			}
+		}
+		return true
+	}
+	res, _ := serve(e, backendRequest(t, "POST", backend.URL+"/answer", string(value), nil))
+	if v := res.Header.Get("X-Echo"); res.StatusCode != 200 || !clean(v) || !strings.Contains(v, "\t") || !strings.Contains(v, "!\"#$") {
+		t.Errorf("answer: %d, X-Echo %q", res.StatusCode, v)
+	}
+	res, _ = serve(e, backendRequest(t, "POST", backend.URL+"/pass", string(value), nil))
+	if res.StatusCode != 200 || !clean(res.Header.Get("X-Back")) || !clean(got.Get("X-Echo")) || got.Get("X-Echo") == "" {
+		t.Errorf("delegated: %d, X-Back %q, the backend got X-Echo %q", res.StatusCode, res.Header.Get("X-Back"), got.Get("X-Echo"))
+	}
+	named := newEngine(t, `{"debug_header":true,"rules":[{"name":"a\u0001b\u007f","response":{}}]}`, nil)
+	if res, _ := serve(named, backendRequest(t, "GET", backend.URL+"/", "", nil)); res.Header.Get(DebugHeader) != "a b " {
+		t.Errorf("the debug header of a rule named with control characters: %q", res.Header.Get(DebugHeader))
 	}
 }

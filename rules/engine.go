@@ -18,7 +18,7 @@ import (
 type Engine struct {
 	current     atomic.Pointer[ruleSet] // nil while a rules_file has never been valid
 	noMatch     *delegate               // what happens when no rule matches
-	maxBody     int64
+	bodyLimits  bodyLimits
 	debugHeader bool
 	transport   *http.Transport // owned by the engine, closed with its context
 	backend     *backend
@@ -109,19 +109,30 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 // becomes valid (New watches it).
 func Compile(cfg *Config, opts Options) (*Engine, error) {
 	log := newLogger(opts.Logger)
-	e := &Engine{maxBody: cfg.MaxBodyBytes, debugHeader: cfg.DebugHeader, log: log, inline: cfg.Rules}
+	e := &Engine{
+		bodyLimits:  bodyLimits{bytes: cfg.MaxBodyBytes, depth: cfg.MaxBodyDepth},
+		debugHeader: cfg.DebugHeader,
+		log:         log,
+		inline:      cfg.Rules,
+	}
 	transport := opts.Transport
 	if transport == nil {
 		e.transport = NewTransport()
 		transport = e.transport
 	}
-	if e.maxBody <= 0 {
-		e.maxBody = DefaultMaxBodyBytes
+	if e.bodyLimits.bytes <= 0 {
+		e.bodyLimits.bytes = DefaultMaxBodyBytes
+	}
+	if e.bodyLimits.depth <= 0 {
+		e.bodyLimits.depth = DefaultMaxBodyDepth
 	}
 	e.exchanges.New = func() any { return new(exchange) }
-	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, log: log}
+	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, maxShadow: cfg.MaxShadowBytes, maxDepth: e.bodyLimits.depth, log: log}
 	if e.backend.maxResponse <= 0 {
 		e.backend.maxResponse = DefaultMaxResponseBytes
+	}
+	if e.backend.maxShadow <= 0 {
+		e.backend.maxShadow = DefaultMaxShadowBytes
 	}
 
 	var errs errorList
@@ -206,7 +217,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 			position:    i,
 			probability: 1,
 			logAnswered: "rule " + strconv.Quote(name) + " answered",
-			debugValue:  []string{name},
+			debugValue:  []string{sanitizeHeaderValue(name)},
 		}
 		set.rules = append(set.rules, r)
 		if !rc.undecodable {
@@ -307,7 +318,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	x := e.exchanges.Get().(*exchange)
-	x.reset(req, e.maxBody)
+	x.reset(req, e.bodyLimits)
 	defer e.release(x)
 
 	r := set.find(x)
@@ -367,7 +378,7 @@ func (x *exchange) applies(r *rule) bool {
 }
 
 func (e *Engine) release(x *exchange) {
-	x.reset(nil, 0)
+	x.reset(nil, bodyLimits{})
 	e.exchanges.Put(x)
 }
 

@@ -90,7 +90,7 @@ func BenchmarkDecide(b *testing.B) {
 								req.Body = io.NopCloser(reader)
 								req.ContentLength = int64(len(body))
 							}
-							x.reset(req, e.maxBody)
+							x.reset(req, e.bodyLimits)
 							if r := e.current.Load().find(x); (r != nil) != (idx >= 0) {
 								b.Fatal("wrong decision")
 							}

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"time"
@@ -15,9 +14,6 @@ type exchange struct {
 
 	queryValues url.Values
 	queryParsed bool
-	bodyParsed  bool
-	bodyDoc     any // the body decoded for body_json
-	bodyDocOK   bool
 	clock       time.Time
 	data        *templateData
 
@@ -26,10 +22,10 @@ type exchange struct {
 	debugValue []string // DebugHeader's value, when debug_header is on
 }
 
-func (x *exchange) reset(req *http.Request, maxBody int64) {
+func (x *exchange) reset(req *http.Request, limits bodyLimits) {
 	*x = exchange{req: req}
 	if req != nil {
-		x.body.reset(req.Body, req.ContentLength, maxBody)
+		x.body.reset(req.Body, req.ContentLength, limits)
 	}
 }
 
@@ -64,17 +60,6 @@ func (x *exchange) cookie(name string) []string {
 		values = append(values, c.Value)
 	}
 	return values
-}
-
-// bodyValue returns the JSON body decoded, for body_json.
-func (x *exchange) bodyValue() (any, bool) {
-	if !x.bodyParsed {
-		x.bodyParsed = true
-		if raw, ok := x.body.JSON(); ok {
-			x.bodyDocOK = json.Unmarshal(raw, &x.bodyDoc) == nil
-		}
-	}
-	return x.bodyDoc, x.bodyDocOK
 }
 
 func (x *exchange) templateData() *templateData {

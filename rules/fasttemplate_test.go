@@ -41,7 +41,7 @@ func TestFastTemplatesAgreeWithTextTemplate(t *testing.T) {
 		req := httptest.NewRequest("PATCH", "http://backend.invalid:81"+target, nil)
 		req.Header.Set("X-Tenant", "acme")
 		x := &exchange{}
-		x.reset(req.WithContext(context.Background()), e.maxBody)
+		x.reset(req.WithContext(context.Background()), e.bodyLimits)
 		x.rule = e.current.Load().rules[0]
 		b := set.bind(x)
 		for i := range templates {

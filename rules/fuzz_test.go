@@ -155,7 +155,7 @@ func FuzzMatch(f *testing.F) {
 		want := reference(method, path, header, query, body, 256)
 
 		x := &exchange{}
-		x.reset(req.WithContext(context.Background()), e.maxBody)
+		x.reset(req.WithContext(context.Background()), e.bodyLimits)
 		got := ""
 		if r := e.current.Load().find(x); r != nil {
 			got = r.name

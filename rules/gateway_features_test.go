@@ -181,11 +181,11 @@ func TestJSONDifferences(t *testing.T) {
 		{`{"a":[1,2]}`, `{"a":[3]}`, ``},
 		{`{"a":null}`, `{"a":{}}`, `$.a (null in the backend, object in the mock)`},
 		{`[{"a":1}]`, `[{"b":1}]`, `$[0].a (only in the backend)|$[0].b (only in the mock)`},
-		{`not json`, `{}`, `$ (the backend's answer is not JSON)`},
-		{`{}`, `{`, `$ (the mock is not JSON)`},
+		{`not json`, `{}`, `$ (the backend's answer is not JSON, or nests deeper than max_body_depth)`},
+		{`{}`, `{`, `$ (the mock is not JSON, or nests deeper than max_body_depth)`},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock)), "|"); got != tt.want {
+		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock), DefaultMaxBodyDepth), "|"); got != tt.want {
 			t.Errorf("%s vs %s: got %q, want %q", tt.real, tt.mock, got, tt.want)
 		}
 	}

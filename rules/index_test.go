@@ -102,7 +102,7 @@ func TestIndexKeepsFirstMatchOrder(t *testing.T) {
 			method := []string{"GET", "POST"}[rng.IntN(2)]
 			req := httptest.NewRequest(method, "http://backend.invalid"+path, nil)
 			x := &exchange{}
-			x.reset(req, e.maxBody)
+			x.reset(req, e.bodyLimits)
 			got := e.current.Load().find(x)
 			var want *rule
 			for _, r := range e.current.Load().rules {

@@ -17,6 +17,7 @@ import (
 	"text/template"
 	"text/template/parse"
 	"time"
+	"unicode/utf8"
 )
 
 // templateData is what a template sees as ".".
@@ -138,6 +139,15 @@ func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
 	return b.templates[i].Execute(buf, b.x.templateData())
 }
 
+// validUTF8 replaces invalid UTF-8 with U+FFFD, copying only when there is
+// some.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
 // funcs are the template functions. None of them reads files or the
 // network; env reads only KRAKEND_RULES_* variables. Names and argument
 // order follow the sprig library where it has the function, so that pipes
@@ -146,20 +156,22 @@ func (b *boundTemplates) funcs() template.FuncMap {
 	return template.FuncMap{
 		// body returns the string value at a gjson path of the JSON request
 		// body; "" when missing or when the body cannot be evaluated.
+		// Invalid UTF-8 in it becomes U+FFFD, so that no answer carries it.
 		"body": func(path string) string {
 			res, ok := b.x.body.get(path)
 			if !ok {
 				return ""
 			}
-			return res.String()
+			return validUTF8(res.String())
 		},
 		// bodyRaw returns the raw JSON at a gjson path; null when missing.
+		// Invalid UTF-8 becomes U+FFFD, which keeps it JSON.
 		"bodyRaw": func(path string) string {
 			res, ok := b.x.body.get(path)
 			if !ok || !res.Exists() {
 				return "null"
 			}
-			return res.Raw
+			return validUTF8(res.Raw)
 		},
 		"json": jsonEncode,
 		"now":  func() time.Time { return b.x.now() },
