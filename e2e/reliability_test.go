@@ -285,3 +285,76 @@ func newStreamingBackend(t *testing.T, received *atomic.Int64) string {
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String()
 }
+
+// TestHostileBodiesKeepTheGatewaySmall: with max_body_bytes at 64 MiB,
+// bodies of the shapes that cost a recursive or decoding parser its stack
+// or many times their size are evaluated (or found unevaluable) in about
+// their size once more, reach the backend whole, and leave the gateway
+// serving.
+func TestHostileBodiesKeepTheGatewaySmall(t *testing.T) {
+	var received atomic.Int64
+	streamed := newStreamingBackend(t, &received)
+	g := startGateway(t, oneBackend("POST", "/upload", streamed, "/upload", "60s", `{"max_body_bytes":67108864,"rules":[
+		{"name":"eur","match":{"body":{"currency":"EUR"}},"response":{"status":201}},
+		{"name":"pair","match":{"body_json":{"a":[1,2]}},"response":{"status":202}}]}`, "Content-Type"))
+	g.do("POST", "/upload", nil, strings.NewReader(`{"currency":"USD"}`)) // warm up
+	const size = 64 << 20
+	shapes := []struct {
+		name                 string
+		prefix, unit, suffix string
+	}{
+		{"64 MiB of [", "", "[", ""},
+		{"64 MiB of nested objects", "", `{"a":`, ""},
+		{"a 64 MiB string", `{"currency":"`, "y", `"}`},
+		{"millions of keys", `{"k":0`, `,"k":1`, `}`},
+		{"a long array", `{"a":[`, "1,", `1]}`},
+	}
+	for _, s := range shapes {
+		t.Run(s.name, func(t *testing.T) {
+			n := (size - len(s.prefix) - len(s.suffix)) / len(s.unit)
+			length := int64(len(s.prefix) + n*len(s.unit) + len(s.suffix))
+			before := vmHWM(t, g.cmd.Process.Pid)
+			body := io.MultiReader(strings.NewReader(s.prefix), &repeated{unit: s.unit, n: n}, strings.NewReader(s.suffix))
+			req, _ := http.NewRequest("POST", g.url+"/upload", body) // chunked: no Content-Length
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			after := vmHWM(t, g.cmd.Process.Pid)
+			t.Logf("%d bytes: status %d; the backend got %d; gateway peak RSS %d MiB before, %d MiB after", length, res.StatusCode, received.Load(), before>>10, after>>10)
+			if res.StatusCode != 200 || received.Load() != length {
+				t.Errorf("status %d, the backend got %d bytes of %d", res.StatusCode, received.Load(), length)
+			}
+			if growth := int64(after-before) << 10; growth > 5*length/2 {
+				t.Errorf("peak RSS grew by %d MiB for a %d MiB body, want at most 2.5×", growth>>20, length>>20)
+			}
+			expect(t, "still serving", g.get("/__health"), 200, "*")
+		})
+	}
+}
+
+// repeated yields unit n times without holding the whole.
+type repeated struct {
+	unit string
+	n    int
+	off  int // into unit, for a read that ended mid-unit
+}
+
+func (r *repeated) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := 0
+	for k < len(p) && r.n > 0 {
+		c := copy(p[k:], r.unit[r.off:])
+		k += c
+		if r.off += c; r.off == len(r.unit) {
+			r.off = 0
+			r.n--
+		}
+	}
+	return k, nil
+}
