@@ -3,11 +3,11 @@
 // closed on, with its endpoint, backend and place in the file; the mistakes
 // that make KrakenD bypass the plugin silently (a plugin folder it loads
 // nothing from, a misspelt plugin name, rules where KrakenD never reads
-// them); and the warnings of what loads but cannot work as written — rules that never
-// apply, conditions on headers or query strings the endpoint does not
-// forward, body conditions on GET endpoints, statuses and headers that a
-// non-no-op endpoint hides, delegate timeouts the endpoint's timeout
-// overrides.
+// them); and the warnings of what loads but cannot work as written — rules
+// that never apply, conditions on headers or query strings the endpoint
+// does not forward, body conditions on GET endpoints, statuses and headers
+// that a non-no-op endpoint hides, delays and delegate timeouts the
+// endpoint's timeout cuts short.
 //
 // It knows KrakenD's configuration only as far as the plugin's behaviour
 // depends on it, the way Lura v2.10.0 (KrakenD CE 2.10) reads it.
@@ -302,6 +302,9 @@ func (l *backendLint) warn(loc, format string, args ...any) {
 }
 
 func (l *backendLint) rule(loc string, r *rules.Rule) {
+	if r.Delay != "" {
+		l.delay(rules.Field(loc, "delay"), r.Delay)
+	}
 	if r.Match != nil {
 		m := rules.Field(loc, "match")
 		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
@@ -493,4 +496,25 @@ func (l *backendLint) delegateTimeout(loc, timeout string, fallback bool) {
 		what = "its 504 and the fallback for a slow backend"
 	}
 	l.warn(loc, "%s is not shorter than the endpoint's timeout (%s): KrakenD discards the plugin's answer when that passes, so %s never reach clients", timeout, l.b.timeoutOrigin, what)
+}
+
+// delay warns about a rule's delay (a duration, or a range whose end is its
+// longest) that the endpoint's timeout cuts short: KrakenD then discards
+// the plugin's answer and gives the client its own error.
+func (l *backendLint) delay(loc, delay string) {
+	lo, hi, isRange := strings.Cut(delay, "-")
+	shortest, err := parseDuration(strings.TrimSpace(lo))
+	longest := shortest
+	if err == nil && isRange {
+		longest, err = parseDuration(strings.TrimSpace(hi))
+	}
+	if err != nil || longest < l.b.timeout {
+		return
+	}
+	const cut = "KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500)"
+	if shortest >= l.b.timeout {
+		l.warn(loc, "%s is not shorter than the endpoint's timeout (%s): %s, so this rule's answer never reaches clients", delay, l.b.timeoutOrigin, cut)
+		return
+	}
+	l.warn(loc, "%s reaches %s, which is not shorter than the endpoint's timeout (%s): %s to the requests delayed that long instead of this rule's answer", delay, longest, l.b.timeoutOrigin, cut)
 }

@@ -129,6 +129,15 @@ func TestFindings(t *testing.T) {
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
 			[]string{`warning: ` + where + `rules[0].delegate.timeout: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes, so its 504 and the fallback for a slow backend never reach clients`}},
+		{"delays the endpoint's timeout cuts short", noOp + ` "timeout": "1s",`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "delay": "1s", "response": {}}, {"match": {"path": "/b"}, "delay": "100ms-1500ms", "delegate": {}}, {"match": {"path": "/c"}, "delay": "100ms - 999ms", "response": {}}, {"delay": "2s-3s", "response": {}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].delay: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
+				`warning: ` + where + `rules[1].delay: 100ms-1500ms reaches 1.5s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
+				`warning: ` + where + `rules[3].delay: 2s-3s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
+			}},
+		{"a delay and the root's timeout", noOp, noOpBackend,
+			`{"rules": [{"delay": "3s", "response": {}}]}`, nil}, // replaced below
 		{"the default endpoint timeout", noOp, noOpBackend,
 			`{"rules": [{"delegate": {"timeout": "2s"}}]}`,
 			[]string{`warning: ` + where + `rules[0].delegate.timeout: 2s is not shorter than the endpoint's timeout (2s, KrakenD's default): KrakenD discards the plugin's answer when that passes, so its 504 never reach clients`}},
@@ -140,6 +149,9 @@ func TestFindings(t *testing.T) {
 			case "no krakend-rules object":
 				config = strings.Replace(gatewayConfig(noOp, noOpBackend, `{}`), `"krakend-rules":`+"\n        {}", `"krakend_rules": {}`, 1)
 				tt.want = []string{`error: ` + where + `endpoints[0].backend[0].extra_config["plugin/http-client"]: no "krakend-rules" object with the rules: the backend fails closed (every request answers 500)`}
+			case "a delay and the root's timeout":
+				config = strings.Replace(config, `"version": 3,`, `"version": 3, "timeout": "3s",`, 1)
+				tt.want = []string{`warning: ` + where + `rules[0].delay: 3s is not shorter than the endpoint's timeout (3s, set at the root): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`}
 			case "return_error_code lets statuses through":
 				config = strings.Replace(config, `"extra_config_": 0,`, ``, 1)
 				config = strings.Replace(config, `"extra_config": {`, `"extra_config": {"backend/http": {"return_error_code": true}, `, 1)
@@ -202,6 +214,7 @@ func TestRulesFile(t *testing.T) {
 	t.Chdir(dir)
 	os.WriteFile("rules.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"response\": {}},\n  {\"name\": \"b\", \"match\": {\"path\": \"[\"}, \"response\": {}}\n]}\n"), 0o644)
 	os.WriteFile("mock.json.tmpl", []byte(`{"tenant": {{ .Header.Get "X-Tenant" | json }}}`), 0o644)
+	os.WriteFile("slow.json", []byte("{\"rules\": [\n  {\"match\": {\"path\": \"/a\"}, \"delay\": \"2s\", \"response\": {}}\n]}\n"), 0o644)
 	os.WriteFile("shadowed.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"match\": {\"headers\": {\"X-A\": \"1\"}}, \"response\": {}}\n]}\n"), 0o644)
 	const where = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
 	tests := []struct{ cfg, want string }{
@@ -211,6 +224,8 @@ func TestRulesFile(t *testing.T) {
 			`krakend.json: warning: ` + where + `rules[0].response.body_file: the template reads the header X-Tenant, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`},
 		{`{"rules_file": "missing.json"}`,
 			`krakend.json: error: ` + where + `rules_file: cannot be read: missing.json: no such file or directory`},
+		{`{"rules_file": "slow.json"}`,
+			`slow.json: warning: ` + where + `rules[0].delay: 2s is not shorter than the endpoint's timeout (2s, KrakenD's default): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`},
 		{`{"rules_file": "shadowed.json", "rules": [{"name": "all", "response": {}}]}`,
 			`shadowed.json: warning: ` + where + `rules[0]: never applies: rule "all" (rules[0]) comes first and has no conditions: it applies to every request` + "\n" +
 				`shadowed.json: warning: ` + where + `rules[0].match.headers["X-A"]: the endpoint does not forward the header X-A (input_headers: none, so only Content-Type), so the condition never sees a value`},
@@ -443,5 +458,22 @@ func TestNearPluginName(t *testing.T) {
 		if nearPluginName(s) {
 			t.Errorf("%q is near krakend-rules", s)
 		}
+	}
+}
+
+// TestDelayPlace: a delay the endpoint's timeout cuts short is located at
+// its delay member, in the krakend.json or in the rules_file.
+func TestDelayPlace(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("slow.json", []byte("{\"rules\": [\n  {\"match\": {\"path\": \"/a\"}, \"delay\": \"1s-2s\", \"response\": {}}\n]}\n"), 0o644)
+	config := gatewayConfig(noOp+` "timeout": "1500ms",`, noOpBackend, `{"rules_file": "slow.json", "rules": [{"match": {"path": "/b"}, "delay": "1500ms", "response": {}}]}`)
+	report := Content("krakend.json", []byte(config))
+	var got []string
+	for _, f := range report.Findings {
+		got = append(got, fmt.Sprintf("%s:%d:%d: %s", f.File, f.Line, f.Column, f.Location))
+	}
+	want := []string{"krakend.json:8:73: rules[0].delay", "slow.json:2:29: rules[0].delay"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), findingLines(report))
 	}
 }
