@@ -149,9 +149,10 @@ func (c *checker) misnamed(plugin map[string]any, at path, where string) bool {
 // (under krakend-rules or a near miss) and, on an endpoint, inside a client
 // plugin object, which KrakenD reads only on backends. A backend that also
 // names the plugin where it should (named) is applied its rules, so its
-// stray keys are left alone. It returns how many it reported.
-func (c *checker) misplaced(extra map[string]any, at path, where string, endpoint, named bool) int {
-	n := 0
+// stray keys are left alone. It reports whether there was something to
+// report.
+func (c *checker) misplaced(extra map[string]any, at path, where string, endpoint, named bool) bool {
+	found := false
 	move := fmt.Sprintf(`move it inside "plugin/http-client": {"name": %q, %q: {...}}`, PluginName, PluginName)
 	level, to := "the backend's", "the backend"
 	if endpoint {
@@ -163,12 +164,12 @@ func (c *checker) misplaced(extra map[string]any, at path, where string, endpoin
 		case slices.Contains(pluginKeys, k):
 			if plugin, ok := extra[k].(map[string]any); ok && endpoint && meansPlugin(plugin) {
 				c.add(Error, c.report.File, at.member(k), where, at.member(k).String(), "a client plugin on an endpoint: KrakenD reads %q only in a backend's extra_config, so the endpoint's traffic goes straight to its backends, with no rule applied and no error; move it into the extra_config of each backend", k)
-				n++
+				found = true
 			}
 		case nearPluginName(k) && !named:
 			c.add(Error, c.report.File, at.member(k), where, at.member(k).String(), "%q directly in %s extra_config: KrakenD never reads it there and sends the traffic straight to %s, with no rule applied and no error; %s", k, level, to, move)
-			n++
+			found = true
 		}
 	}
-	return n
+	return found
 }

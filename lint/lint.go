@@ -184,7 +184,7 @@ func (c *checker) gateway(root any) {
 	obj, _ := root.(map[string]any)
 	rootTimeout := stringField(obj, "timeout")
 	endpoints, _ := obj["endpoints"].([]any)
-	bypassed := 0 // backends and endpoints meant for the plugin that never reach it
+	users := 0 // backends meant for the plugin, whether it reaches them or not
 	for i, raw := range endpoints {
 		ep, _ := raw.(map[string]any)
 		if ep == nil {
@@ -192,8 +192,9 @@ func (c *checker) gateway(root any) {
 		}
 		epAt := path{}.member("endpoints").element(i)
 		epWhere := fmt.Sprintf("endpoint %s %s (endpoints[%d])", endpointMethod(ep), stringField(ep, "endpoint"), i)
+		epMeant := false // the endpoint holds a configuration for its backends
 		if extra, ok := ep["extra_config"].(map[string]any); ok {
-			bypassed += c.misplaced(extra, epAt.member("extra_config"), epWhere, true, false)
+			epMeant = c.misplaced(extra, epAt.member("extra_config"), epWhere, true, false)
 		}
 		backends, _ := ep["backend"].([]any)
 		for j, raw := range backends {
@@ -204,7 +205,7 @@ func (c *checker) gateway(root any) {
 			extraAt := epAt.member("backend").element(j).member("extra_config")
 			where := fmt.Sprintf("%s, backend[%d] %s", epWhere, j, stringField(be, "url_pattern"))
 			extra, _ := be["extra_config"].(map[string]any)
-			named := false
+			named, meant := false, epMeant
 			for _, k := range pluginKeys {
 				plugin, _ := extra[k].(map[string]any)
 				if plugin == nil {
@@ -212,7 +213,7 @@ func (c *checker) gateway(root any) {
 				}
 				if plugin["name"] != PluginName {
 					if c.misnamed(plugin, extraAt.member(k), where) {
-						bypassed++
+						meant = true
 					}
 					continue
 				}
@@ -223,7 +224,12 @@ func (c *checker) gateway(root any) {
 				b.where = where
 				c.backend(b, plugin)
 			}
-			bypassed += c.misplaced(extra, extraAt, where, false, named)
+			if c.misplaced(extra, extraAt, where, false, named) || named {
+				meant = true
+			}
+			if meant {
+				users++
+			}
 		}
 	}
 	if c.report.Backends > 0 {
@@ -231,7 +237,7 @@ func (c *checker) gateway(root any) {
 			c.add(Warning, c.report.File, nil, "", "", `no "plugin" object: KrakenD loads no plugins, so the %d backend(s) naming %s are sent straight to their hosts; add "plugin": {"folder": "/path/to/plugins/", "pattern": ".so"}`, c.report.Backends, PluginName)
 		}
 	}
-	if users := c.report.Backends + bypassed; users > 0 {
+	if users > 0 {
 		c.pluginNotLoaded(obj, users)
 	}
 }

@@ -372,6 +372,13 @@ func TestPluginFolder(t *testing.T) {
 	if got := findingLines(Content("k.json", []byte(config))); got != "" {
 		t.Errorf("findings without the plugin:\n%s", got)
 	}
+	// Backends meant for the plugin count once, whatever keeps it from them.
+	config = `{"plugin": {"folder": "./build/"}, "endpoints": [
+  {"endpoint": "/a", "extra_config": {"krakend-rules": {}}, "backend": [{"url_pattern": "/a"}, {"url_pattern": "/b", "extra_config": {"plugin/http-client": {"name": "krakend_rules"}, "krakend-rules": {}}}]},
+  {"endpoint": "/c", "backend": [{"url_pattern": "/c", "extra_config": {"plugin/http-client": {"name": "another"}}}]}]}`
+	if got, want := findingLines(Content("k.json", []byte(config))), `the traffic of the 2 backend(s) meant for krakend-rules`; !strings.Contains(got, want) {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 	// By default, the working directory is named by its absolute path.
 	config = `{"plugin": {"folder": "./build/"}, "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/a", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {}}}}]}]}`
 	if got, want := findingLines(Content("k.json", []byte(config))), `"./build/" is `+filepath.Join(dir, "build")+` (resolved against the gateway's working directory, `+dir+`)`; !strings.Contains(got, want) {
