@@ -49,12 +49,9 @@ const defaultTimeout = 2 * time.Second
 
 func newBackend(ep, be map[string]any, rootTimeout string) *backend {
 	b := &backend{
-		endpointMethod: strings.ToUpper(stringField(ep, "method")),
+		endpointMethod: endpointMethod(ep),
 		outputEncoding: stringField(ep, "output_encoding"),
 		encoding:       stringField(be, "encoding"),
-	}
-	if b.endpointMethod == "" {
-		b.endpointMethod = http.MethodGet
 	}
 	b.method, b.methodOrigin = b.endpointMethod, "the endpoint's method"
 	if m := strings.ToUpper(stringField(be, "method")); m != "" {
@@ -89,6 +86,14 @@ func newBackend(ep, be map[string]any, rootTimeout string) *backend {
 		}
 	}
 	return b
+}
+
+// endpointMethod is the endpoint's method, GET by default.
+func endpointMethod(ep map[string]any) string {
+	if m := strings.ToUpper(stringField(ep, "method")); m != "" {
+		return m
+	}
+	return http.MethodGet
 }
 
 func (b *backend) forwardsHeader(name string) bool {

@@ -17,6 +17,7 @@ func FuzzContent(f *testing.F) {
 	f.Add([]byte(gatewayConfig(noOp, noOpBackend, `{"rules": [{"match": {"headers": {"X-A": "1"}, "any": [{"not": {"body": {"a": "1"}}}]}, "delegate": {"timeout": "3s", "status": {"404": 503}}}]}`)))
 	f.Add([]byte(`{"endpoints": [{"backend": [{"extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": null}}}]}]}`))
 	f.Add([]byte(`{"endpoints": [{"backend": [{"extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {"rules_file": "/nonexistent/x.json"}}}}]}]}`))
+	f.Add([]byte(`{"plugin": {"folder": "./build/"}, "endpoints": [{"extra_config": {"krakend_rules": {}, "plugin/http-client": {"name": "krakend-rules"}}, "backend": [{"extra_config": {"plugin/http-client": {"name": "Krakend-Rule", "krakend-rules": {"rules": [{"delay": "1s-3s", "response": {}}]}}, "krakend-rules": {}}}]}]}`))
 	f.Add([]byte(`[`))
 	f.Fuzz(func(t *testing.T, content []byte) {
 		report := Content("krakend.json", content)

@@ -1,11 +1,13 @@
 // Package lint checks the krakend-rules configurations of a krakend.json
 // before it is deployed: every configuration error the plugin would fail
-// closed on, with its endpoint, backend and place in the file, and the
-// warnings of what loads but cannot work as written — rules that never
-// apply, conditions on headers or query strings the endpoint does not
-// forward, body conditions on GET endpoints, statuses and headers that a
-// non-no-op endpoint hides, delegate timeouts the endpoint's timeout
-// overrides.
+// closed on, with its endpoint, backend and place in the file; the mistakes
+// that make KrakenD bypass the plugin silently (a plugin folder it loads
+// nothing from, a misspelt plugin name, rules where KrakenD never reads
+// them); and the warnings of what loads but cannot work as written — rules
+// that never apply, conditions on headers or query strings the endpoint
+// does not forward, body conditions on GET endpoints, statuses and headers
+// that a non-no-op endpoint hides, delays and delegate timeouts the
+// endpoint's timeout cuts short.
 //
 // It knows KrakenD's configuration only as far as the plugin's behaviour
 // depends on it, the way Lura v2.10.0 (KrakenD CE 2.10) reads it.
@@ -103,12 +105,27 @@ func (r *Report) Count(s Severity) int {
 	return n
 }
 
+// Options change how a krakend.json is checked.
+type Options struct {
+	// WorkDir is how findings name the gateway's working directory, the
+	// current one, where relative body_file, rules_file and plugin folder
+	// names are read: the -C a user gave, say. Default: its absolute path.
+	WorkDir string
+}
+
 // Content checks the text of a krakend.json called name. Relative
-// body_file and rules_file names are read from the current directory, as
-// the gateway reads them from its working directory. Every problem, the
-// file's own included, is a finding.
-func Content(name string, content []byte) *Report {
-	c := &checker{report: &Report{File: name}, files: map[string]*positions{}}
+// body_file and rules_file names, and the root plugin folder, are read from
+// the current directory, as the gateway reads them from its working
+// directory. Every problem, the file's own included, is a finding.
+func Content(name string, content []byte) *Report { return Options{}.Content(name, content) }
+
+// Content checks the text of a krakend.json called name, as the package's
+// Content does.
+func (o Options) Content(name string, content []byte) *Report {
+	c := &checker{report: &Report{File: name}, files: map[string]*positions{}, workDir: o.WorkDir}
+	if c.workDir == "" {
+		c.workDir, _ = os.Getwd()
+	}
 	var root any
 	if err := json.Unmarshal(content, &root); err != nil {
 		line, col, msg := syntaxError(content, err)
@@ -135,8 +152,9 @@ func Content(name string, content []byte) *Report {
 }
 
 type checker struct {
-	report *Report
-	files  map[string]*positions // by file name; nil when unreadable
+	report  *Report
+	files   map[string]*positions // by file name; nil when unreadable
+	workDir string                // the gateway's working directory, as findings name it
 }
 
 // add records a finding at p, a path in file.
@@ -161,15 +179,22 @@ func (c *checker) positionsOf(file string) *positions {
 }
 
 // gateway walks the endpoints and checks every backend that names the
-// plugin.
+// plugin, and every place where a configuration meant for it is not read.
 func (c *checker) gateway(root any) {
 	obj, _ := root.(map[string]any)
 	rootTimeout := stringField(obj, "timeout")
 	endpoints, _ := obj["endpoints"].([]any)
+	users := 0 // backends meant for the plugin, whether it reaches them or not
 	for i, raw := range endpoints {
 		ep, _ := raw.(map[string]any)
 		if ep == nil {
 			continue
+		}
+		epAt := path{}.member("endpoints").element(i)
+		epWhere := fmt.Sprintf("endpoint %s %s (endpoints[%d])", endpointMethod(ep), stringField(ep, "endpoint"), i)
+		epMeant := false // the endpoint holds a configuration for its backends
+		if extra, ok := ep["extra_config"].(map[string]any); ok {
+			epMeant = c.misplaced(extra, epAt.member("extra_config"), epWhere, true, false)
 		}
 		backends, _ := ep["backend"].([]any)
 		for j, raw := range backends {
@@ -177,17 +202,33 @@ func (c *checker) gateway(root any) {
 			if be == nil {
 				continue
 			}
+			extraAt := epAt.member("backend").element(j).member("extra_config")
+			where := fmt.Sprintf("%s, backend[%d] %s", epWhere, j, stringField(be, "url_pattern"))
 			extra, _ := be["extra_config"].(map[string]any)
+			named, meant := false, epMeant
 			for _, k := range pluginKeys {
 				plugin, _ := extra[k].(map[string]any)
-				if plugin == nil || plugin["name"] != PluginName {
+				if plugin == nil {
 					continue
 				}
+				if plugin["name"] != PluginName {
+					if c.misnamed(plugin, extraAt.member(k), where) {
+						meant = true
+					}
+					continue
+				}
+				named = true
 				c.report.Backends++
 				b := newBackend(ep, be, rootTimeout)
-				b.at = path{}.member("endpoints").element(i).member("backend").element(j).member("extra_config").member(k)
-				b.where = fmt.Sprintf("endpoint %s %s (endpoints[%d]), backend[%d] %s", b.endpointMethod, stringField(ep, "endpoint"), i, j, stringField(be, "url_pattern"))
+				b.at = extraAt.member(k)
+				b.where = where
 				c.backend(b, plugin)
+			}
+			if c.misplaced(extra, extraAt, where, false, named) || named {
+				meant = true
+			}
+			if meant {
+				users++
 			}
 		}
 	}
@@ -195,6 +236,9 @@ func (c *checker) gateway(root any) {
 		if _, ok := obj["plugin"].(map[string]any); !ok {
 			c.add(Warning, c.report.File, nil, "", "", `no "plugin" object: KrakenD loads no plugins, so the %d backend(s) naming %s are sent straight to their hosts; add "plugin": {"folder": "/path/to/plugins/", "pattern": ".so"}`, c.report.Backends, PluginName)
 		}
+	}
+	if users > 0 {
+		c.pluginNotLoaded(obj, users)
 	}
 }
 
@@ -264,6 +308,9 @@ func (l *backendLint) warn(loc, format string, args ...any) {
 }
 
 func (l *backendLint) rule(loc string, r *rules.Rule) {
+	if r.Delay != "" {
+		l.delay(rules.Field(loc, "delay"), r.Delay)
+	}
 	if r.Match != nil {
 		m := rules.Field(loc, "match")
 		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
@@ -455,4 +502,25 @@ func (l *backendLint) delegateTimeout(loc, timeout string, fallback bool) {
 		what = "its 504 and the fallback for a slow backend"
 	}
 	l.warn(loc, "%s is not shorter than the endpoint's timeout (%s): KrakenD discards the plugin's answer when that passes, so %s never reach clients", timeout, l.b.timeoutOrigin, what)
+}
+
+// delay warns about a rule's delay (a duration, or a range whose end is its
+// longest) that the endpoint's timeout cuts short: KrakenD then discards
+// the plugin's answer and gives the client its own error.
+func (l *backendLint) delay(loc, delay string) {
+	lo, hi, isRange := strings.Cut(delay, "-")
+	shortest, err := parseDuration(strings.TrimSpace(lo))
+	longest := shortest
+	if err == nil && isRange {
+		longest, err = parseDuration(strings.TrimSpace(hi))
+	}
+	if err != nil || longest < l.b.timeout {
+		return
+	}
+	const cut = "KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500)"
+	if shortest >= l.b.timeout {
+		l.warn(loc, "%s is not shorter than the endpoint's timeout (%s): %s, so this rule's answer never reaches clients", delay, l.b.timeoutOrigin, cut)
+		return
+	}
+	l.warn(loc, "%s reaches %s, which is not shorter than the endpoint's timeout (%s): %s to the requests delayed that long instead of this rule's answer", delay, longest, l.b.timeoutOrigin, cut)
 }

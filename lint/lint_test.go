@@ -1,21 +1,43 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
 
+// pluginDir is a plugin folder that holds a krakend-rules.so, for the
+// configurations of the tests: KrakenD would load the plugin from it.
+var pluginDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lint-plugins-")
+	if err == nil {
+		pluginDir = dir
+		err = os.WriteFile(filepath.Join(dir, "krakend-rules.so"), nil, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // gatewayConfig is a krakend.json with one endpoint. The endpoint is given
 // as JSON members, its backend's as well, and the krakend-rules object
 // whole; each sits on a line of its own so that findings have known lines:
-// the endpoint on line 4, the backend on line 6, the object on line 8.
+// the endpoint on line 4, the backend on line 6, the object on line 8. Its
+// plugin folder is pluginDir.
 func gatewayConfig(endpoint, backend, rules string) string {
 	return fmt.Sprintf(`{
   "version": 3,
-  "plugin": {"folder": "./build/", "pattern": ".so"},
+  "plugin": {"folder": %q, "pattern": ".so"},
   "endpoints": [{"endpoint": "/orders/{id}", %s
     "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/orders/{id}",
       %s
@@ -25,7 +47,7 @@ func gatewayConfig(endpoint, backend, rules string) string {
     }]
   }]
 }
-`, endpoint, backend, rules)
+`, pluginDir, endpoint, backend, rules)
 }
 
 const noOp = `"output_encoding": "no-op",`
@@ -107,6 +129,15 @@ func TestFindings(t *testing.T) {
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
 			[]string{`warning: ` + where + `rules[0].delegate.timeout: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes, so its 504 and the fallback for a slow backend never reach clients`}},
+		{"delays the endpoint's timeout cuts short", noOp + ` "timeout": "1s",`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "delay": "1s", "response": {}}, {"match": {"path": "/b"}, "delay": "100ms-1500ms", "delegate": {}}, {"match": {"path": "/c"}, "delay": "100ms - 999ms", "response": {}}, {"delay": "2s-3s", "response": {}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].delay: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
+				`warning: ` + where + `rules[1].delay: 100ms-1500ms reaches 1.5s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
+				`warning: ` + where + `rules[3].delay: 2s-3s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
+			}},
+		{"a delay and the root's timeout", noOp, noOpBackend,
+			`{"rules": [{"delay": "3s", "response": {}}]}`, nil}, // replaced below
 		{"the default endpoint timeout", noOp, noOpBackend,
 			`{"rules": [{"delegate": {"timeout": "2s"}}]}`,
 			[]string{`warning: ` + where + `rules[0].delegate.timeout: 2s is not shorter than the endpoint's timeout (2s, KrakenD's default): KrakenD discards the plugin's answer when that passes, so its 504 never reach clients`}},
@@ -118,6 +149,9 @@ func TestFindings(t *testing.T) {
 			case "no krakend-rules object":
 				config = strings.Replace(gatewayConfig(noOp, noOpBackend, `{}`), `"krakend-rules":`+"\n        {}", `"krakend_rules": {}`, 1)
 				tt.want = []string{`error: ` + where + `endpoints[0].backend[0].extra_config["plugin/http-client"]: no "krakend-rules" object with the rules: the backend fails closed (every request answers 500)`}
+			case "a delay and the root's timeout":
+				config = strings.Replace(config, `"version": 3,`, `"version": 3, "timeout": "3s",`, 1)
+				tt.want = []string{`warning: ` + where + `rules[0].delay: 3s is not shorter than the endpoint's timeout (3s, set at the root): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`}
 			case "return_error_code lets statuses through":
 				config = strings.Replace(config, `"extra_config_": 0,`, ``, 1)
 				config = strings.Replace(config, `"extra_config": {`, `"extra_config": {"backend/http": {"return_error_code": true}, `, 1)
@@ -180,6 +214,7 @@ func TestRulesFile(t *testing.T) {
 	t.Chdir(dir)
 	os.WriteFile("rules.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"response\": {}},\n  {\"name\": \"b\", \"match\": {\"path\": \"[\"}, \"response\": {}}\n]}\n"), 0o644)
 	os.WriteFile("mock.json.tmpl", []byte(`{"tenant": {{ .Header.Get "X-Tenant" | json }}}`), 0o644)
+	os.WriteFile("slow.json", []byte("{\"rules\": [\n  {\"match\": {\"path\": \"/a\"}, \"delay\": \"2s\", \"response\": {}}\n]}\n"), 0o644)
 	os.WriteFile("shadowed.json", []byte("{\"rules\": [\n  {\"name\": \"a\", \"match\": {\"headers\": {\"X-A\": \"1\"}}, \"response\": {}}\n]}\n"), 0o644)
 	const where = "endpoint GET /orders/{id} (endpoints[0]), backend[0] /orders/{id}: "
 	tests := []struct{ cfg, want string }{
@@ -189,6 +224,8 @@ func TestRulesFile(t *testing.T) {
 			`krakend.json: warning: ` + where + `rules[0].response.body_file: the template reads the header X-Tenant, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`},
 		{`{"rules_file": "missing.json"}`,
 			`krakend.json: error: ` + where + `rules_file: cannot be read: missing.json: no such file or directory`},
+		{`{"rules_file": "slow.json"}`,
+			`slow.json: warning: ` + where + `rules[0].delay: 2s is not shorter than the endpoint's timeout (2s, KrakenD's default): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`},
 		{`{"rules_file": "shadowed.json", "rules": [{"name": "all", "response": {}}]}`,
 			`shadowed.json: warning: ` + where + `rules[0]: never applies: rule "all" (rules[0]) comes first and has no conditions: it applies to every request` + "\n" +
 				`shadowed.json: warning: ` + where + `rules[0].match.headers["X-A"]: the endpoint does not forward the header X-A (input_headers: none, so only Content-Type), so the condition never sees a value`},
@@ -211,7 +248,8 @@ func TestRulesFile(t *testing.T) {
 	}
 }
 
-// TestExamples: the repository's example configuration is clean.
+// TestExamples: the repository's example configuration is clean once
+// make build has put the plugin in its folder (here: pluginDir).
 func TestExamples(t *testing.T) {
 	t.Chdir("..")
 	name := filepath.Join("examples", "krakend.json")
@@ -219,6 +257,11 @@ func TestExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	built := bytes.Replace(content, []byte(`"folder": "./build/"`), fmt.Appendf(nil, `"folder": %q`, pluginDir), 1)
+	if bytes.Equal(built, content) {
+		t.Fatalf(`%s: no "folder": "./build/" to replace`, name)
+	}
+	content = built
 	report := Content(name, content)
 	if len(report.Findings) > 0 {
 		t.Errorf("findings in %s:\n%s", name, findingLines(report))
@@ -275,5 +318,169 @@ func TestParseLocation(t *testing.T) {
 		if got := parseLocation(loc).String(); got != want {
 			t.Errorf("parseLocation(%q) = %q, want %q", loc, got, want)
 		}
+	}
+}
+
+// TestPluginFolder: a root plugin folder from which KrakenD loads no plugin
+// is an error at plugin.folder, resolved against the working directory.
+func TestPluginFolder(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.MkdirAll(filepath.Join("empty", "krakend-rules.so"), 0o755) // a directory is not loaded
+	os.WriteFile(filepath.Join("empty", "README"), nil, 0o644)
+	os.Mkdir("built", 0o755)
+	os.WriteFile(filepath.Join("built", "krakend-rules.so"), nil, 0o644)
+	os.WriteFile("file", nil, 0o644)
+	const bypass = `KrakenD loads no plugin and sends the traffic of the 1 backend(s) meant for krakend-rules straight to their hosts, with no rule applied and no error`
+	missing := filepath.Join(dir, "missing")
+	tests := []struct{ plugin, want string }{
+		{`{"folder": "./built/", "pattern": ".so"}`, ``},
+		{`{"folder": "built"}`, ``},
+		{`{"folder": "built", "pattern": "-rules.so"}`, ``},
+		{`{"folder": "./build/", "pattern": ".so"}`,
+			`k.json:2:14: error: plugin.folder: "./build/" is gw/build (resolved against the gateway's working directory, gw), which does not exist: ` + bypass},
+		{`{"folder": "empty", "pattern": ".so"}`,
+			`k.json:2:14: error: plugin.folder: "empty" is gw/empty (resolved against the gateway's working directory, gw), which holds no file whose name contains ".so": ` + bypass},
+		{`{"pattern": "x", "folder": "built"}`,
+			`k.json:2:30: error: plugin.folder: "built" is gw/built (resolved against the gateway's working directory, gw), which holds no file whose name contains "x": ` + bypass},
+		{`{"folder": "file"}`,
+			`k.json:2:14: error: plugin.folder: "file" is gw/file (resolved against the gateway's working directory, gw), which cannot be read (not a directory): ` + bypass},
+		{`{"folder": ` + strconv.Quote(missing) + `}`,
+			`k.json:2:14: error: plugin.folder: ` + strconv.Quote(missing) + `, which does not exist: ` + bypass},
+		{`{"pattern": ".so"}`,
+			`k.json:2:3: error: plugin: no plugin folder: ` + bypass + `; set "folder" to the directory that holds krakend-rules.so`},
+		{`{"folder": 1}`,
+			`k.json:2:14: error: plugin.folder: no plugin folder: ` + bypass + `; set "folder" to the directory that holds krakend-rules.so`},
+	}
+	for _, tt := range tests {
+		config := `{
+  "plugin": ` + tt.plugin + `,
+  "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/a", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {"rules": [{"response": {}}]}}}}]}]
+}`
+		report := Options{WorkDir: "gw"}.Content("k.json", []byte(config))
+		for _, f := range report.Findings {
+			checkPlace(t, config, f)
+		}
+		if got := findingLines(report); got != tt.want {
+			t.Errorf("%s\n got: %s\nwant: %s", tt.plugin, got, tt.want)
+		}
+	}
+
+	// Without a backend meant for the plugin, its folder is not the linter's
+	// business.
+	config := `{"plugin": {"folder": "./build/"}, "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/a"}]}]}`
+	if got := findingLines(Content("k.json", []byte(config))); got != "" {
+		t.Errorf("findings without the plugin:\n%s", got)
+	}
+	// Backends meant for the plugin count once, whatever keeps it from them.
+	config = `{"plugin": {"folder": "./build/"}, "endpoints": [
+  {"endpoint": "/a", "extra_config": {"krakend-rules": {}}, "backend": [{"url_pattern": "/a"}, {"url_pattern": "/b", "extra_config": {"plugin/http-client": {"name": "krakend_rules"}, "krakend-rules": {}}}]},
+  {"endpoint": "/c", "backend": [{"url_pattern": "/c", "extra_config": {"plugin/http-client": {"name": "another"}}}]}]}`
+	if got, want := findingLines(Content("k.json", []byte(config))), `the traffic of the 2 backend(s) meant for krakend-rules`; !strings.Contains(got, want) {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// By default, the working directory is named by its absolute path.
+	config = `{"plugin": {"folder": "./build/"}, "endpoints": [{"endpoint": "/a", "backend": [{"url_pattern": "/a", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {}}}}]}]}`
+	if got, want := findingLines(Content("k.json", []byte(config))), `"./build/" is `+filepath.Join(dir, "build")+` (resolved against the gateway's working directory, `+dir+`)`; !strings.Contains(got, want) {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestBypasses: a configuration meant for the plugin where KrakenD never
+// hands it the traffic is an error where it stands.
+func TestBypasses(t *testing.T) {
+	// The endpoint's extra_config is on line 3, the backend's on line 5.
+	config := func(endpointExtra, backendExtra string) string {
+		return fmt.Sprintf(`{"plugin": {"folder": %q},
+  "endpoints": [{"endpoint": "/a", "method": "POST",
+    "extra_config": {%s},
+    "backend": [{"url_pattern": "/b",
+      "extra_config": {%s}
+    }]
+  }]
+}`, pluginDir, endpointExtra, backendExtra)
+	}
+	const ep = "endpoint POST /a (endpoints[0]): "
+	const be = "endpoint POST /a (endpoints[0]), backend[0] /b: "
+	const bypass = "with no rule applied and no error"
+	misnamed := func(col int, name string) string {
+		return fmt.Sprintf(`k.json:5:%d: error: %sendpoints[0].backend[0].extra_config["plugin/http-client"].name: %q is not "krakend-rules": KrakenD finds no plugin of that name and sends the backend's traffic straight to its host, %s; write "name": "krakend-rules"`, col, be, name, bypass)
+	}
+	const rulesObject = `"krakend-rules": {"rules": [{"response": {}}]}`
+	tests := []struct {
+		name              string
+		endpoint, backend string
+		want              []string
+		backends          int
+	}{
+		{"the plugin named", ``, `"plugin/http-client": {"name": "krakend-rules", ` + rulesObject + `}`, nil, 1},
+		{"another plugin", ``, `"plugin/http-client": {"name": "another-plugin", "another": {}}`, nil, 0},
+		{"an underscore", ``, `"plugin/http-client": {"name": "krakend_rules", ` + rulesObject + `}`, []string{misnamed(47, "krakend_rules")}, 0},
+		{"no separator", ``, `"plugin/http-client": {"name": "krakendrules", ` + rulesObject + `}`, []string{misnamed(47, "krakendrules")}, 0},
+		{"capitals", ``, `"plugin/http-client": {"name": "Krakend-Rules", ` + rulesObject + `}`, []string{misnamed(47, "Krakend-Rules")}, 0},
+		{"a letter short", ``, `"plugin/http-client": {"name": "krakend-rule"}`, []string{misnamed(47, "krakend-rule")}, 0},
+		{"two edits", ``, `"plugin/http-client": {"name": "kraken-rule"}`, []string{misnamed(47, "kraken-rule")}, 0},
+		{"the file name", ``, `"plugin/http-client": {"name": "krakend-rules.so"}`, []string{misnamed(47, "krakend-rules.so")}, 0},
+		{"Lura's namespace", ``, `"github.com/devopsfaith/krakend/transport/http/client/executor": {"name": " krakend-rules"}`,
+			[]string{`k.json:5:90: error: ` + be + `endpoints[0].backend[0].extra_config["github.com/devopsfaith/krakend/transport/http/client/executor"].name: " krakend-rules" is not "krakend-rules": KrakenD finds no plugin of that name and sends the backend's traffic straight to its host, ` + bypass + `; write "name": "krakend-rules"`}, 0},
+		{"the rules under another name", ``, `"plugin/http-client": {"name": "rules-engine", ` + rulesObject + `}`,
+			[]string{`k.json:5:47: error: ` + be + `endpoints[0].backend[0].extra_config["plugin/http-client"].name: the object holds a "krakend-rules" object but names "rules-engine": KrakenD hands the backend to that plugin, or straight to its host when it loaded none of that name, and no rule applies; write "name": "krakend-rules"`}, 0},
+		{"the rules without a name", ``, `"plugin/http-client": {"krakend_rules": {}}`,
+			[]string{`k.json:5:24: error: ` + be + `endpoints[0].backend[0].extra_config["plugin/http-client"]: no "name": KrakenD applies no client plugin and sends the backend's traffic straight to its host, ` + bypass + `; add "name": "krakend-rules"`}, 0},
+		{"the rules directly in the backend's extra_config", ``, `"qos/ratelimit/proxy": {}, ` + rulesObject,
+			[]string{`k.json:5:51: error: ` + be + `endpoints[0].backend[0].extra_config["krakend-rules"]: "krakend-rules" directly in the backend's extra_config: KrakenD never reads it there and sends the traffic straight to the backend, ` + bypass + `; move it inside "plugin/http-client": {"name": "krakend-rules", "krakend-rules": {...}}`}, 0},
+		{"a near miss directly in the backend's extra_config", ``, `"Krakend_Rules": {}`,
+			[]string{`k.json:5:24: error: ` + be + `endpoints[0].backend[0].extra_config["Krakend_Rules"]: "Krakend_Rules" directly in the backend's extra_config: KrakenD never reads it there and sends the traffic straight to the backend, ` + bypass + `; move it inside "plugin/http-client": {"name": "krakend-rules", "krakend-rules": {...}}`}, 0},
+		{"a stray copy beside the plugin", ``, `"plugin/http-client": {"name": "krakend-rules", ` + rulesObject + `}, ` + rulesObject, nil, 1},
+		{"the rules directly in the endpoint's extra_config", rulesObject, `"plugin/http-client": {"name": "krakend-rules", ` + rulesObject + `}`,
+			[]string{`k.json:3:22: error: ` + ep + `endpoints[0].extra_config["krakend-rules"]: "krakend-rules" directly in the endpoint's extra_config: KrakenD never reads it there and sends the traffic straight to the backends, ` + bypass + `; move it into the extra_config of each backend, inside "plugin/http-client": {"name": "krakend-rules", "krakend-rules": {...}}`}, 1},
+		{"a client plugin on the endpoint", `"plugin/http-client": {"name": "krakend-rules", ` + rulesObject + `}`, ``,
+			[]string{`k.json:3:22: error: ` + ep + `endpoints[0].extra_config["plugin/http-client"]: a client plugin on an endpoint: KrakenD reads "plugin/http-client" only in a backend's extra_config, so the endpoint's traffic goes straight to its backends, ` + bypass + `; move it into the extra_config of each backend`}, 0},
+		{"another client plugin on the endpoint", `"plugin/http-client": {"name": "another-plugin"}`, ``, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := config(tt.endpoint, tt.backend)
+			report := Content("k.json", []byte(text))
+			for _, f := range report.Findings {
+				checkPlace(t, text, f)
+			}
+			if got, want := findingLines(report), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("config:\n%s\n got:\n%s\nwant:\n%s", text, got, want)
+			}
+			if report.Backends != tt.backends {
+				t.Errorf("%d backends, want %d", report.Backends, tt.backends)
+			}
+		})
+	}
+}
+
+func TestNearPluginName(t *testing.T) {
+	for _, s := range []string{"krakend-rules", "krakend_rules", "krakendrules", "Krakend-Rules", "KRAKEND RULES", "krakend-rule", "krakend-rulez", "kraken-rules", "krakend-rules-2", "krakend/rules", "krakend-rules.so"} {
+		if !nearPluginName(s) {
+			t.Errorf("%q is not near krakend-rules", s)
+		}
+	}
+	for _, s := range []string{"", "krakend", "rules", "another-plugin", "krakend-ratelimit", "krakend-rules-v22", "plugin/http-client", "backend/http", "qos/ratelimit/proxy"} {
+		if nearPluginName(s) {
+			t.Errorf("%q is near krakend-rules", s)
+		}
+	}
+}
+
+// TestDelayPlace: a delay the endpoint's timeout cuts short is located at
+// its delay member, in the krakend.json or in the rules_file.
+func TestDelayPlace(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("slow.json", []byte("{\"rules\": [\n  {\"match\": {\"path\": \"/a\"}, \"delay\": \"1s-2s\", \"response\": {}}\n]}\n"), 0o644)
+	config := gatewayConfig(noOp+` "timeout": "1500ms",`, noOpBackend, `{"rules_file": "slow.json", "rules": [{"match": {"path": "/b"}, "delay": "1500ms", "response": {}}]}`)
+	report := Content("krakend.json", []byte(config))
+	var got []string
+	for _, f := range report.Findings {
+		got = append(got, fmt.Sprintf("%s:%d:%d: %s", f.File, f.Line, f.Column, f.Location))
+	}
+	want := []string{"krakend.json:8:73: rules[0].delay", "slow.json:2:29: rules[0].delay"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), findingLines(report))
 	}
 }

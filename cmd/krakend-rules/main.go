@@ -42,7 +42,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
-	dir := fs.String("C", "", "the gateway's working directory, where relative body_file and rules_file names are read (default: the current one)")
+	dir := fs.String("C", "", "the gateway's working directory, where relative body_file, rules_file and plugin folder names are read (default: the current one)")
 	strict := fs.Bool("strict", false, "warnings fail the check too")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -80,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			status = 2
 			continue
 		}
-		report := lint.Content(in.shown, content)
+		report := lint.Options{WorkDir: *dir}.Content(in.shown, content)
 		for _, f := range report.Findings {
 			if f.File != in.shown && *dir != "" && !filepath.IsAbs(f.File) {
 				f.File = filepath.Join(*dir, f.File) // a rules_file, as seen from here

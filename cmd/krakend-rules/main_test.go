@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +19,11 @@ func TestCheckCommand(t *testing.T) {
 		}
 		return p
 	}
+	// The plugin folder is dir, whatever the working directory.
+	write("krakend-rules.so", "")
+	folder, _ := json.Marshal(dir)
 	backend := func(rules string) string {
-		return `{"version": 3, "plugin": {"folder": "./", "pattern": ".so"}, "endpoints": [{"endpoint": "/a", "output_encoding": "no-op", "backend": [{"url_pattern": "/a", "encoding": "no-op", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": ` + rules + `}}}]}]}`
+		return `{"version": 3, "plugin": {"folder": ` + string(folder) + `, "pattern": ".so"}, "endpoints": [{"endpoint": "/a", "output_encoding": "no-op", "backend": [{"url_pattern": "/a", "encoding": "no-op", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": ` + rules + `}}}]}]}`
 	}
 	clean := write("clean.json", backend(`{"rules": [{"response": {"status": 503}}]}`))
 	warned := write("warned.json", backend(`{"rules": [{"response": {}}, {"match": {"path": "/a"}, "response": {}}]}`))
@@ -27,7 +31,17 @@ func TestCheckCommand(t *testing.T) {
 	withFile := write("with-file.json", backend(`{"rules_file": "mocks/rules.json"}`))
 	os.Mkdir(filepath.Join(dir, "mocks"), 0o755)
 	write("mocks/rules.json", `{"rules": [{"response": {}}]}`)
-	examples, _ := filepath.Abs("../../examples/krakend.json")
+	// The examples, with the plugin built into their folder.
+	content, err := os.ReadFile("../../examples/krakend.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := write("examples.json", strings.Replace(string(content), `"folder": "./build/"`, `"folder": `+string(folder), 1))
+	// A plugin folder relative to the gateway's working directory.
+	unbuilt := write("unbuilt.json", strings.Replace(backend(`{"rules": []}`), string(folder), `"./plugins/"`, 1))
+	os.Mkdir(filepath.Join(dir, "plugins"), 0o755)
+	write("plugins/README", "")
+	wd, _ := os.Getwd()
 
 	tests := []struct {
 		name     string
@@ -44,6 +58,8 @@ func TestCheckCommand(t *testing.T) {
 		{"errors fail", []string{"check", clean, broken}, 1, []string{broken + ":1:", "error: endpoint GET /a (endpoints[0]), backend[0] /a: rules[0].response.status: must be an HTTP status from 100 to 599, got 1", "1 error, 0 warnings"}, "", 1},
 		{"a rules_file relative to -C", []string{"check", "-C", dir, withFile}, 0, []string{"0 errors, 0 warnings"}, "", 0},
 		{"a rules_file relative to the current directory", []string{"check", withFile}, 1, []string{"rules_file: cannot be read: mocks/rules.json: no such file or directory"}, "", 1},
+		{"a plugin folder relative to -C", []string{"check", "-C", dir, unbuilt}, 1, []string{unbuilt + `:1:27: error: plugin.folder: "./plugins/" is ` + filepath.Join(dir, "plugins") + ` (resolved against the gateway's working directory, ` + dir + `), which holds no file whose name contains ".so": KrakenD loads no plugin`}, "", 2},
+		{"a plugin folder relative to the current directory", []string{"check", unbuilt}, 1, []string{`"./plugins/" is ` + filepath.Join(wd, "plugins") + ` (resolved against the gateway's working directory, ` + wd + `), which does not exist`}, "", 2},
 		{"a missing file", []string{"check", filepath.Join(dir, "none.json"), clean}, 2, []string{"0 errors"}, "none.json: no such file or directory", 0},
 		{"no file", []string{"check"}, 2, nil, "usage: krakend-rules check", 0},
 		{"no command", nil, 2, nil, "usage: krakend-rules check", 0},
