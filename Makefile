@@ -64,7 +64,7 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzRender$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzContent$$' -fuzztime $(FUZZTIME) ./lint/
 
-check: ## check CONFIG (default examples/krakend.json) with the linter; CHECKFLAGS=-strict fails on warnings
+check: plugin ## check CONFIG (default examples/krakend.json) with the linter; CHECKFLAGS=-strict fails on warnings
 	$(GO) run ./cmd/krakend-rules check $(CHECKFLAGS) $(CONFIG)
 
 LOADTEST ?=
