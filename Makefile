@@ -42,6 +42,8 @@ fmt:
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
+	# Allocation bounds, without -race, whose instrumentation allocates on its own.
+	$(GO) test -count=1 -run 'Memory' ./rules/
 
 e2e: build ## end-to-end tests: the gateway loads the .so and serves real HTTP
 	KRAKEND_RULES_PLUGIN=$(abspath $(PLUGIN)) KRAKEND_RULES_GATEWAY=$(abspath $(GATEWAY)) \
