@@ -32,8 +32,8 @@ var specialFiles = []struct {
 		}
 		return p
 	}},
-	{"/dev/zero", "is a character device, not a regular file", func(*testing.T, string) string { return "/dev/zero" }},
-	{"link to /dev/urandom", "is a character device, not a regular file", func(t *testing.T, dir string) string {
+	{"zero device", "is a character device, not a regular file", func(*testing.T, string) string { return "/dev/zero" }},
+	{"link to the random device", "is a character device, not a regular file", func(t *testing.T, dir string) string {
 		p := filepath.Join(dir, "random")
 		if err := os.Symlink("/dev/urandom", p); err != nil {
 			t.Fatal(err)
