@@ -203,35 +203,17 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
+// TestRulesFile drives the polls of a rules_file itself, one by one.
 func TestRulesFile(t *testing.T) {
 	backend := echoBackend(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rules.json")
 	log := &testLogger{}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e, err := New(ctx, decodeJSON(t, `{"rules_file":`+strconv.Quote(path)+`,"reload_interval":"100ms",
-		"rules":[{"name":"inline","match":{"path":"/inline"},"response":{"body":{"from":"inline"}}}]}`), Options{Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := loadWithRulesFile(t, `{"rules_file":`+strconv.Quote(path)+`,
+		"rules":[{"name":"inline","match":{"path":"/inline"},"response":{"body":{"from":"inline"}}}]}`, log)
 	get := func(p string) (int, string) {
 		res, body := serve(e, backendRequest(t, "GET", backend.URL+p, "", nil))
 		return res.StatusCode, body
-	}
-	waitFor := func(p, want string) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			_, body := get(p)
-			if body == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: still %s, want %s", p, body, want)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
 	}
 
 	// Missing at start-up: fail closed.
@@ -241,7 +223,10 @@ func TestRulesFile(t *testing.T) {
 	log.contains(t, "ERROR", "cannot be read")
 
 	writeFile(t, path, `{"rules":[{"name":"file","match":{"path":"/file"},"response":{"body":{"v":1}}}]}`)
-	waitFor("/file", `{"v":1}`)
+	poll(t, e)
+	if _, body := get("/file"); body != `{"v":1}` {
+		t.Errorf("a valid rules_file: %s", body)
+	}
 	if _, body := get("/inline"); body != `{"from":"inline"}` {
 		t.Errorf("inline rules lost: %s", body)
 	}
@@ -249,7 +234,7 @@ func TestRulesFile(t *testing.T) {
 
 	// An invalid edit is rejected, with its location; the rules stay.
 	writeFile(t, path, `{"rules":[{"name":"file","match":{"path":"/file/[a-"},"response":{"body":{"v":2}}}]}`)
-	time.Sleep(300 * time.Millisecond)
+	poll(t, e)
 	if _, body := get("/file"); body != `{"v":1}` {
 		t.Errorf("an invalid rules_file replaced the rules: %s", body)
 	}
@@ -257,17 +242,22 @@ func TestRulesFile(t *testing.T) {
 	log.contains(t, "ERROR", "the rules in force stay")
 
 	writeFile(t, path, `{"rules":[`)
-	time.Sleep(300 * time.Millisecond)
+	poll(t, e)
 	log.contains(t, "ERROR", "not valid JSON at line 1, column 11")
 
 	writeFile(t, path, `{"rules":[{"name":"inline","response":{}}]}`)
-	time.Sleep(300 * time.Millisecond)
+	poll(t, e)
 	log.contains(t, "ERROR", `rules_file(`+path+`).rules[0].name: duplicate rule name "inline" (also rules[0])`)
 
 	writeFile(t, path, `{"rules":[{"name":"file","match":{"path":"/file"},"response":{"body":{"v":3}}}]}`)
-	waitFor("/file", `{"v":3}`)
+	poll(t, e)
+	if _, body := get("/file"); body != `{"v":3}` {
+		t.Errorf("a valid rules_file again: %s", body)
+	}
 }
 
+// TestRulesFileSwapsAtomicallyUnderLoad runs the real poller, every 100ms,
+// while requests flow.
 func TestRulesFileSwapsAtomicallyUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "rules.json")

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // decodeJSON turns a JSON text into what a gateway hands a plugin: maps,
@@ -126,4 +128,55 @@ func decodeEcho(t *testing.T, body string) echoed {
 		t.Fatalf("not an answer of the echo backend: %v: %s", err, body)
 	}
 	return e
+}
+
+// loadWithRulesFile loads a configuration as New does, without starting the
+// poller: tests call reloadRulesFile themselves, for a poll. It must not
+// block, whatever the rules_file is.
+func loadWithRulesFile(t *testing.T, config string, log Logger) *Engine {
+	t.Helper()
+	cfg, err := Decode(decodeJSON(t, config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *Engine
+	within(t, "loading "+config, func() { e, err = Compile(cfg, Options{Logger: log}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// within runs fn and stops the whole test binary if it has not returned
+// after 10 seconds: a read that blocks (a named pipe) or never ends
+// (/dev/zero, which would fill the memory meanwhile) must fail, not hang.
+func within(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		panic(t.Name() + ": " + what + " did not return within 10s")
+	}
+}
+
+// poll is one poll of the rules_file.
+func poll(t *testing.T, e *Engine) {
+	t.Helper()
+	within(t, "a poll", e.reloadRulesFile)
+}
+
+// answer is the body the engine answers for path.
+func answer(t *testing.T, e *Engine, path string) string {
+	t.Helper()
+	res, body := serve(e, backendRequest(t, "GET", "http://backend.invalid"+path, "", nil))
+	return strconv.Itoa(res.StatusCode) + " " + body
+}
+
+func fileRules(v string) string {
+	return `{"rules":[{"name":"file","match":{"path":"/file"},"response":{"body":{"v":"` + v + `"}}}]}`
 }

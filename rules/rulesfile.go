@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -14,12 +16,33 @@ import (
 // DefaultReloadInterval is how often a rules_file is polled.
 const DefaultReloadInterval = 2 * time.Second
 
+// MaxRulesFileBytes is the largest rules_file the plugin reads (64 MiB). A
+// longer one is rejected like an invalid one: the rules in force stay.
+const MaxRulesFileBytes = 64 << 20
+
+// settleTime is how old a file's last change must be, when it is read, for
+// its timestamps to vouch for its content until they change. A write that
+// follows the read then gets a later timestamp, even on a file system that
+// counts time in coarse steps (FAT's are 2 seconds; Linux's own clock for
+// file times advances in steps of a few milliseconds). A file changed more
+// recently is read again at each poll until it has been quiet that long.
+const settleTime = 2 * time.Second
+
 // rulesFile is a watched rules_file: its rules come after the inline ones.
 type rulesFile struct {
 	path     string
 	interval time.Duration
-	last     []byte // the content last tried, valid or not
+	last     []byte // the content last tried, valid or not; nil when it could not be read
 	failure  error  // why the last try failed; nil when it was put in force
+
+	// stamp is the identity, size and times of the file last read, as it
+	// was opened; while the path still leads to a file with that stamp,
+	// and trusted says the stamp can vouch for it, the file is not read
+	// again.
+	stamp   fileStamp
+	trusted bool
+	reads   int              // how many times the file was read
+	now     func() time.Time // the clock; nil is time.Now
 }
 
 func compileRulesFile(errs *errorList, cfg *Config) *rulesFile {
@@ -52,20 +75,45 @@ func (e *Engine) watchRulesFile(ctx context.Context) {
 }
 
 // reloadRulesFile reads the rules_file and, when it changed and is valid,
-// puts its rules in force. An invalid file is logged with its located
+// puts its rules in force. A file that cannot be read, is not a regular
+// file or is too large, and an invalid file, are logged with their located
 // errors, and the rules in force stay (none at start-up: the engine then
 // fails closed).
+//
+// Each poll costs one stat of the path (symbolic links followed) while the
+// file is unchanged: it is read again only when the file it leads to is
+// another one (a new inode, as after an editor's save, a rename over it or
+// a Kubernetes ConfigMap update) or when its size, modification time or
+// change time differ from the last read (see settleTime). Content read
+// again but identical is not put in force again.
 func (e *Engine) reloadRulesFile() {
 	f := e.rulesFile
-	content, err := os.ReadFile(f.path)
+	now := time.Now()
+	if f.now != nil {
+		now = f.now()
+	}
+	info, err := os.Stat(f.path)
 	if err != nil {
-		f.failure = &ConfigError{Location: "rules_file", Problem: "cannot be read: " + unwrapPathError(err).Error()}
-		if f.last != nil || e.current.Load() == nil {
-			e.log.Error(fmt.Sprintf("rules_file %s cannot be read: %v", strconv.Quote(f.path), unwrapPathError(err)), keptOrClosed(e))
-			f.last = nil
-		}
+		e.rulesFileFailed("cannot be read: " + unwrapPathError(err).Error())
 		return
 	}
+	if kind := irregular(info.Mode()); kind != "" {
+		e.rulesFileFailed("cannot be read: " + f.path + ": " + kind)
+		return
+	}
+	if f.last != nil && f.trusted {
+		if stamp, ok := stampOf(info); ok && stamp == f.stamp {
+			return
+		}
+	}
+	content, stamp, ok, problem := readRulesFile(f.path, MaxRulesFileBytes)
+	if problem != "" {
+		e.rulesFileFailed(problem)
+		return
+	}
+	f.reads++
+	f.stamp = stamp
+	f.trusted = ok && int64(len(content)) == stamp.size && now.Sub(stamp.changed()) >= settleTime
 	if f.last != nil && bytes.Equal(content, f.last) {
 		return
 	}
@@ -85,6 +133,86 @@ func (e *Engine) reloadRulesFile() {
 		return
 	}
 	e.install(set, " (with rules_file "+strconv.Quote(f.path)+")")
+}
+
+// rulesFileFailed records and logs a rules_file that could not be read. It
+// is logged when it starts failing, or while the backend fails closed; a
+// failure that goes on is not logged at every poll.
+func (e *Engine) rulesFileFailed(problem string) {
+	f := e.rulesFile
+	f.failure = &ConfigError{Location: "rules_file", Problem: problem}
+	if f.last != nil || e.current.Load() == nil {
+		e.log.Error(fmt.Sprintf("rules_file %s %s", strconv.Quote(f.path), problem), keptOrClosed(e))
+	}
+	f.last, f.trusted = nil, false
+}
+
+// readRulesFile reads a rules_file of at most limit bytes without ever
+// blocking: it is opened non-blocking, so that a named pipe put in its
+// place since it was checked cannot hang the open, and checked again once
+// open. It returns the content and the opened file's stamp (ok is false
+// where the system gives none), or the problem, located, for the log.
+func readRulesFile(path string, limit int64) (content []byte, stamp fileStamp, ok bool, problem string) {
+	file, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, stamp, false, "cannot be read: " + unwrapPathError(err).Error()
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, stamp, false, "cannot be read: " + unwrapPathError(err).Error()
+	}
+	if kind := irregular(info.Mode()); kind != "" {
+		return nil, stamp, false, "cannot be read: " + path + ": " + kind
+	}
+	if info.Size() > limit {
+		return nil, stamp, false, fmt.Sprintf("is too large: %s: %d bytes, more than the %s a rules_file may hold", path, info.Size(), bytesLimit(limit))
+	}
+	stamp, ok = stampOf(info)
+	var buf bytes.Buffer
+	buf.Grow(int(info.Size()) + bytes.MinRead)
+	// A file that grows while it is read is cut at the limit, plus one
+	// byte to know that it went past it.
+	if _, err := buf.ReadFrom(io.LimitReader(file, limit+1)); err != nil {
+		return nil, stamp, false, "cannot be read: " + unwrapPathError(err).Error()
+	}
+	if int64(buf.Len()) > limit {
+		return nil, stamp, false, fmt.Sprintf("is too large: %s: more than the %s a rules_file may hold", path, bytesLimit(limit))
+	}
+	return buf.Bytes(), stamp, ok, ""
+}
+
+// bytesLimit says a size limit in bytes, and in MiB when it is a whole
+// number of them.
+func bytesLimit(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d bytes (%d MiB)", n, n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// irregular says what a file that is not a regular file is, "" for a
+// regular one. Reading the others could block forever (a named pipe with
+// no writer, a terminal), never end (/dev/zero, /dev/urandom) or fail.
+func irregular(mode fs.FileMode) string {
+	var kind string
+	switch {
+	case mode.IsRegular():
+		return ""
+	case mode.IsDir():
+		kind = "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		kind = "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		kind = "a socket"
+	case mode&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case mode&fs.ModeDevice != 0:
+		kind = "a block device"
+	default:
+		kind = "a special file"
+	}
+	return "is " + kind + ", not a regular file"
 }
 
 func keptOrClosed(e *Engine) string {
