@@ -10,6 +10,10 @@ package rules
 // to evaluate body conditions when max_body_bytes is not set: 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
+// MaxBodyFileBytes is the largest body_file a response may serve: each is
+// held in memory, read once at load.
+const MaxBodyFileBytes = 64 << 20
+
 // DefaultMaxShadowBytes is the largest answer a shadow comparison looks at
 // when max_shadow_bytes is not set: 1 MiB.
 const DefaultMaxShadowBytes = 1 << 20

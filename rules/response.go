@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,9 +65,11 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 
 	switch {
 	case cfg.BodyFile != "":
-		content, err := os.ReadFile(cfg.BodyFile)
-		if err != nil {
-			errs.add(Field(loc, "body_file"), "cannot read the file: %v", unwrapPathError(err))
+		// Like a rules_file: never a file whose reading blocks or never
+		// ends, and bounded.
+		content, _, _, problem := readConfigFile(cfg.BodyFile, "body_file", MaxBodyFileBytes)
+		if problem != "" {
+			errs.add(Field(loc, "body_file"), "%s", problem)
 			break
 		}
 		if !strings.HasSuffix(cfg.BodyFile, ".tmpl") {

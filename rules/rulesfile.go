@@ -106,7 +106,7 @@ func (e *Engine) reloadRulesFile() {
 			return
 		}
 	}
-	content, stamp, ok, problem := readRulesFile(f.path, MaxRulesFileBytes)
+	content, stamp, ok, problem := readConfigFile(f.path, "rules_file", MaxRulesFileBytes)
 	if problem != "" {
 		e.rulesFileFailed(problem)
 		return
@@ -147,12 +147,12 @@ func (e *Engine) rulesFileFailed(problem string) {
 	f.last, f.trusted = nil, false
 }
 
-// readRulesFile reads a rules_file of at most limit bytes without ever
+// readConfigFile reads a rules_file or body_file of at most limit bytes without ever
 // blocking: it is opened non-blocking, so that a named pipe put in its
 // place since it was checked cannot hang the open, and checked again once
 // open. It returns the content and the opened file's stamp (ok is false
 // where the system gives none), or the problem, located, for the log.
-func readRulesFile(path string, limit int64) (content []byte, stamp fileStamp, ok bool, problem string) {
+func readConfigFile(path, what string, limit int64) (content []byte, stamp fileStamp, ok bool, problem string) {
 	file, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
 		return nil, stamp, false, "cannot be read: " + unwrapPathError(err).Error()
@@ -166,7 +166,7 @@ func readRulesFile(path string, limit int64) (content []byte, stamp fileStamp, o
 		return nil, stamp, false, "cannot be read: " + path + ": " + kind
 	}
 	if info.Size() > limit {
-		return nil, stamp, false, fmt.Sprintf("is too large: %s: %d bytes, more than the %s a rules_file may hold", path, info.Size(), bytesLimit(limit))
+		return nil, stamp, false, fmt.Sprintf("is too large: %s: %d bytes, more than the %s a %s may hold", path, info.Size(), bytesLimit(limit), what)
 	}
 	stamp, ok = stampOf(info)
 	var buf bytes.Buffer
@@ -177,7 +177,7 @@ func readRulesFile(path string, limit int64) (content []byte, stamp fileStamp, o
 		return nil, stamp, false, "cannot be read: " + unwrapPathError(err).Error()
 	}
 	if int64(buf.Len()) > limit {
-		return nil, stamp, false, fmt.Sprintf("is too large: %s: more than the %s a rules_file may hold", path, bytesLimit(limit))
+		return nil, stamp, false, fmt.Sprintf("is too large: %s: more than the %s a %s may hold", path, bytesLimit(limit), what)
 	}
 	return buf.Bytes(), stamp, ok, ""
 }

@@ -130,7 +130,7 @@ func TestReadRulesFileNeverBlocks(t *testing.T) {
 	for _, sf := range specialFiles[:2] { // a named pipe with no writer, /dev/zero
 		special := sf.make(t, t.TempDir())
 		var problem string
-		within(t, "reading "+special, func() { _, _, _, problem = readRulesFile(special, MaxRulesFileBytes) })
+		within(t, "reading "+special, func() { _, _, _, problem = readConfigFile(special, "rules_file", MaxRulesFileBytes) })
 		if want := "cannot be read: " + special + ": " + sf.kind; problem != want {
 			t.Errorf("%s: %q, want %q", sf.name, problem, want)
 		}
@@ -185,14 +185,14 @@ func TestReadRulesFileLimit(t *testing.T) {
 	if err := os.WriteFile(path, []byte("0123456789"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if content, _, _, problem := readRulesFile(path, 10); problem != "" || string(content) != "0123456789" {
+	if content, _, _, problem := readConfigFile(path, "rules_file", 10); problem != "" || string(content) != "0123456789" {
 		t.Errorf("a file of exactly the limit: %q %q", content, problem)
 	}
-	if _, _, _, problem := readRulesFile(path, 9); problem != "is too large: "+path+": 10 bytes, more than the 9 bytes a rules_file may hold" {
+	if _, _, _, problem := readConfigFile(path, "rules_file", 9); problem != "is too large: "+path+": 10 bytes, more than the 9 bytes a rules_file may hold" {
 		t.Errorf("a file over the limit: %q", problem)
 	}
 	const proc = "/proc/self/status" // a regular file of size 0 and some content
-	if _, _, _, problem := readRulesFile(proc, 10); problem != "is too large: "+proc+": more than the 10 bytes a rules_file may hold" {
+	if _, _, _, problem := readConfigFile(proc, "rules_file", 10); problem != "is too large: "+proc+": more than the 10 bytes a rules_file may hold" {
 		t.Errorf("a file that outgrows its size: %q", problem)
 	}
 }
