@@ -21,6 +21,7 @@ var (
 // pattern is a compiled glob or regular expression, possibly negated.
 type pattern struct {
 	glob   *glob.Pattern
+	nfa    *globNFA       // matches instead of glob when gobwas would backtrack
 	re     *regexp.Regexp // set instead of glob for "~" patterns
 	negate bool
 	src    string
@@ -52,12 +53,26 @@ func compilePattern(c glob.Compiler, src string) (pattern, error) {
 		return p, fmt.Errorf("bad glob %q: %v", src, err)
 	}
 	p.glob = g
+	p.nfa = linearGlob(c, text)
 	return p, nil
+}
+
+// linearGlob returns the automaton for a glob gobwas has compiled with c,
+// or nil when gobwas matches it in linear time itself; see glob.go.
+func linearGlob(c glob.Compiler, text string) *globNFA {
+	n, ok := parseGlob(c, text)
+	if !ok || gobwasLinear(n) {
+		return nil
+	}
+	return compileGlobNFA(n, c.Separators)
 }
 
 func (p pattern) match(v string) bool {
 	if p.re != nil {
 		return p.re.MatchString(v)
+	}
+	if p.nfa != nil {
+		return p.nfa.match(v)
 	}
 	return p.glob.Match(v)
 }
