@@ -111,7 +111,7 @@ func TestBodyFile(t *testing.T) {
 	}
 
 	_, err := New(context.Background(), decodeJSON(t, `{"rules":[{"response":{"body_file":"/no/such/file.json"}}]}`), Options{})
-	if err == nil || err.Error() != `rules[0].response.body_file: cannot read the file: /no/such/file.json: no such file or directory` {
+	if err == nil || err.Error() != `rules[0].response.body_file: cannot be read: /no/such/file.json: no such file or directory` {
 		t.Errorf("missing file: %v", err)
 	}
 }
