@@ -306,3 +306,24 @@ func containsAnyOrder(actual gjson.Result, want []any) bool {
 // canonicalHeader is how header conditions look names up: the request's
 // header map is keyed by canonical names, so one map index is enough.
 func canonicalHeader(name string) string { return http.CanonicalHeaderKey(name) }
+
+// headerName checks a configured header name and returns its canonical
+// form. A name that is not an HTTP token (RFC 9110, section 5.1) — with a
+// space, say, as in " X-Tenant" — could never match a request's header nor
+// be sent, so it is a configuration error rather than something to trim.
+func headerName(errs *errorList, loc, name string) string {
+	for i := 0; i < len(name); i++ {
+		if !isTokenChar(name[i]) {
+			errs.add(loc, "is not a valid header name: byte %d is %q (a header name is a token: letters, digits and !#$%%&'*+-.^_`|~)", i, name[i])
+			return name
+		}
+	}
+	if name == "" {
+		errs.add(loc, "is not a valid header name: it is empty")
+	}
+	return canonicalHeader(name)
+}
+
+func isTokenChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}

@@ -82,7 +82,7 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 		var out []headerChange
 		for _, name := range sortedKeys(m) {
 			if m[name] == nil {
-				out = append(out, headerChange{name: canonicalHeader(name), remove: true})
+				out = append(out, headerChange{name: headerName(errs, Key(Field(loc, where), name), name), remove: true})
 				continue
 			}
 			v, err := compileText(d.templates, Key(Field(loc, where), name), *m[name])
@@ -93,7 +93,7 @@ func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *d
 				errs.add(Key(Field(loc, where), name), "%v", err)
 				continue
 			}
-			out = append(out, headerChange{name: canonicalHeader(name), value: v})
+			out = append(out, headerChange{name: headerName(errs, Key(Field(loc, where), name), name), value: v})
 		}
 		return out
 	}

@@ -56,7 +56,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 		conds = append(conds, ranges)
 	}
 	patterns(valueGlobs, "headers", m.Headers, func(name string, p pattern) {
-		conds = append(conds, headerCondition{name: canonicalHeader(name), pattern: p})
+		conds = append(conds, headerCondition{name: headerName(errs, Key(Field(loc, "headers"), name), name), pattern: p})
 	})
 	patterns(valueGlobs, "query", m.Query, func(name string, p pattern) {
 		conds = append(conds, queryCondition{name: name, pattern: p})

@@ -44,7 +44,7 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 
 	hasContentType := false
 	for _, name := range sortedKeys(cfg.Headers) {
-		canon := canonicalHeader(name)
+		canon := headerName(errs, Key(Field(loc, "headers"), name), name)
 		hasContentType = hasContentType || canon == "Content-Type"
 		v, err := compileText(r.templates, Key(Field(loc, "headers"), name), cfg.Headers[name])
 		switch {
