@@ -303,28 +303,16 @@ func splitGlobstarGlob(v []*globNode, i int, sep []rune) (sepText, rest string, 
 	return text[:w], text[w:], true
 }
 
-// gobwasLinear reports whether gobwas matches the glob n without
-// backtracking more than once per input rune: n has no group and at most
-// one star, or gobwas compiles it into a plain call chain (no checkpoint
-// saved: every group is at the end of the glob with such branches, every
-// star is last or folded into a terminal shape). It errs on the safe side:
-// a glob it rejects is merely matched by the automaton.
+// gobwasLinear reports whether gobwas matches the glob n in linear time:
+// when it compiles it into a plain call chain (no checkpoint saved: every
+// group is at the end of the glob with such branches, every star is last or
+// folded into a terminal shape). A single star elsewhere is not enough:
+// each of its retries rescans the rest of the segment for a separator, so
+// "/x*a?" against a long run of "a" takes time quadratic in the segment.
+// It errs on the safe side: a glob it rejects is merely matched by the
+// automaton.
 func gobwasLinear(n *globNode) bool {
-	alts, stars := 0, 0
-	var count func(n *globNode)
-	count = func(n *globNode) {
-		switch n.kind {
-		case globAlt:
-			alts++
-		case globStar:
-			stars++
-		}
-		for _, k := range n.kids {
-			count(k)
-		}
-	}
-	count(n)
-	return alts == 0 && stars <= 1 || gobwasStateless(n, true)
+	return gobwasStateless(n, true)
 }
 
 // gobwasStateless mirrors gobwas' specialize, annotateStars, foldTailAlts

@@ -258,6 +258,8 @@ func TestGlobRouting(t *testing.T) {
 		{pathGlobs, "/a/*/b/*", true},
 		{valueGlobs, "*a*b", true},
 		{valueGlobs, "{a,b}*", true},
+		{pathGlobs, "/x*a?", true}, // one star, but gobwas rescans the segment at each retry
+		{valueGlobs, "x*a?", true},
 	} {
 		p, err := compilePattern(tc.c, tc.glob)
 		if err != nil {
