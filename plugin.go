@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -35,7 +34,7 @@ var logger rules.Logger
 func (registerer) RegisterLogger(v any) {
 	if l, ok := v.(rules.Logger); ok {
 		logger = l
-		logger.Debug(rules.LogPrefix, "logger registered")
+		logger.Debug(rules.LogPrefix + " logger registered")
 	}
 }
 
@@ -54,28 +53,13 @@ func (r registerer) RegisterClients(f func(
 func newClient(ctx context.Context, extra map[string]any) (http.Handler, error) {
 	raw, ok := extra[pluginName]
 	if !ok {
-		return failClosed(fmt.Errorf("the plugin/http-client object has no %q object with the rules", pluginName)), nil
+		return rules.FailClosed(logger, nil, fmt.Errorf("the plugin/http-client object has no %q object with the rules", pluginName)), nil
 	}
 	engine, err := rules.New(ctx, raw, rules.Options{Logger: logger})
 	if err != nil {
-		return failClosed(err), nil
+		return rules.FailClosed(logger, raw, err), nil
 	}
 	return engine, nil
-}
-
-func failClosed(err error) http.Handler {
-	if logger != nil {
-		var list interface{ Unwrap() []error }
-		errs := []error{err}
-		if errors.As(err, &list) {
-			errs = list.Unwrap()
-		}
-		logger.Error(rules.LogPrefix, fmt.Sprintf("invalid configuration (%d errors): every request to this backend answers 500", len(errs)))
-		for _, e := range errs {
-			logger.Error(rules.LogPrefix, "invalid configuration:", e.Error())
-		}
-	}
-	return rules.InvalidConfig()
 }
 
 func main() {}

@@ -100,7 +100,7 @@ func TestThePluginAnswersAndDelegates(t *testing.T) {
 			t.Errorf("%s: got %d %s, want %s", path, w.Code, w.Body, want)
 		}
 	}
-	if !strings.Contains(log.text(), "INFO [PLUGIN: krakend-rules] 1 rules loaded: hijack") {
+	if !strings.Contains(log.text(), "INFO [PLUGIN: krakend-rules][hijack] 1 rule loaded: hijack") {
 		t.Errorf("load not logged:\n%s", log.text())
 	}
 }
@@ -114,14 +114,15 @@ func TestAnInvalidConfigFailsClosed(t *testing.T) {
 	tests := []struct {
 		name   string
 		extra  string
+		label  string
 		errors []string
 	}{
 		{"a bad rule", `{"name":"krakend-rules","krakend-rules":{"rules":[{"name":"m","match":{"path":"/x/[a-"},"response":{"status":503}},{"name":"m","delegate":{}}]}}`,
-			[]string{`rules[0].match.path: bad glob "/x/[a-"`, `rules[1].name: duplicate rule name "m"`}},
-		{"a typo in a field", `{"name":"krakend-rules","krakend-rules":{"rules":[{"match":{"methdos":["POST"]},"response":{"status":503}}]}}`,
-			[]string{`rules[0].match.methdos: unknown field`}},
+			"m +1", []string{`rules[0].match.path: bad glob "/x/[a-"`, `rules[1].name: duplicate rule name "m"`}},
+		{"a typo in a field", `{"name":"krakend-rules","krakend-rules":{"label":"POST /x","rules":[{"match":{"methdos":["POST"]},"response":{"status":503}}]}}`,
+			"POST /x", []string{`rules[0].match.methdos: unknown field`}},
 		{"no krakend-rules object", `{"name":"krakend-rules","krakend_rules":{"rules":[]}}`,
-			[]string{`the plugin/http-client object has no "krakend-rules" object`}},
+			"no rules", []string{`the plugin/http-client object has no "krakend-rules" object`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,9 +144,12 @@ func TestAnInvalidConfigFailsClosed(t *testing.T) {
 				t.Errorf("%d requests reached the backend", n)
 			}
 			for _, e := range tt.errors {
-				if !strings.Contains(log.text(), "ERROR [PLUGIN: krakend-rules] invalid configuration: "+e) {
+				if !strings.Contains(log.text(), "ERROR [PLUGIN: krakend-rules]["+tt.label+"] invalid configuration: "+e) {
 					t.Errorf("error %q not logged:\n%s", e, log.text())
 				}
+			}
+			if strings.Contains(log.text(), "loaded") || strings.Contains(log.text(), "WARNING") {
+				t.Errorf("an invalid configuration was also said to load:\n%s", log.text())
 			}
 		})
 	}

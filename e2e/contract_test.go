@@ -215,11 +215,11 @@ func TestTheReadmeExampleThroughTheGateway(t *testing.T) {
 
 	t.Run("the log shows the plugin loaded, injected and deciding", func(t *testing.T) {
 		for _, want := range []string{
-			"[PLUGIN: krakend-rules] 2 rules loaded: orders-maintenance, everything-else",
+			"[PLUGIN: krakend-rules][orders-maintenance +1] 2 rules loaded: orders-maintenance, everything-else",
 			"[BACKEND: POST /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
 			"[BACKEND: GET /orders/:id -> /orders/{{.Id}}] Injecting plugin krakend-rules",
-			`DEBUG: [PLUGIN: krakend-rules] rule "orders-maintenance" answered POST /orders/42`,
-			`DEBUG: [PLUGIN: krakend-rules] rule "everything-else" delegated GET /orders/42`,
+			`DEBUG: [PLUGIN: krakend-rules][orders-maintenance +1] rule "orders-maintenance" answered POST /orders/42`,
+			`DEBUG: [PLUGIN: krakend-rules][orders-maintenance +1] rule "everything-else" delegated GET /orders/42`,
 		} {
 			g.waitLog(want)
 		}
@@ -252,7 +252,7 @@ func TestAnswersDelegationAndErrorsWithoutACatchAllRule(t *testing.T) {
 		expect(t, "the backend's answer", a, 201, "*", "X-Backend", "orders", "X-Rule", "")
 		sameJSON(t, "what the backend received", a.body,
 			`{"method":"GET","path":"/static/two","query":"","tenant":"","rule":"","body":""}`)
-		g.waitLog(`[PLUGIN: krakend-rules] no rule matched, delegated GET /static/two`)
+		g.waitLog(`[PLUGIN: krakend-rules][only-one] no rule matched, delegated GET /static/two`)
 	})
 
 	t.Run("an unreachable backend is a 502 naming the rule", func(t *testing.T) {

@@ -121,10 +121,10 @@ func TestExamples(t *testing.T) {
 		log := g.log.String()
 		for _, want := range []string{
 			"plugins loaded: 1",
-			"[PLUGIN: krakend-rules] 1 rules loaded: hijack-me",
+			"[PLUGIN: krakend-rules][hijack-me] 1 rule loaded: hijack-me",
 			"Injecting plugin krakend-rules",
-			`[PLUGIN: krakend-rules] rule "hijack-me" answered GET /__debug/hijack-me`,
-			"[PLUGIN: krakend-rules] no rule matched, delegated GET /__debug/normal",
+			`[PLUGIN: krakend-rules][hijack-me] rule "hijack-me" answered GET /__debug/hijack-me`,
+			"[PLUGIN: krakend-rules][hijack-me] no rule matched, delegated GET /__debug/normal",
 		} {
 			if !strings.Contains(log, want) {
 				t.Errorf("the log lacks %q", want)

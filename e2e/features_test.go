@@ -93,7 +93,7 @@ func TestGatewayNativeDelegation(t *testing.T) {
 	expect(t, "the real backend once it is ready", g.get("/grad/9"), 200, `{"id":1,"name":"real","path":"/orders/9"}`, "X-Krakend-Rule", "orders")
 
 	expect(t, "the shadow's client gets the real answer", g.get("/shadow/3"), 200, `{"id":1,"name":"real","path":"/orders/3"}`)
-	g.waitLog(`WARNING: [PLUGIN: krakend-rules] rule "shadowed" shadow: the mock differs from the backend at $.extra (only in the mock); $.id (number in the backend, string in the mock); $.path (only in the backend)`)
+	g.waitLog(`WARNING: [PLUGIN: krakend-rules][shadowed] rule "shadowed" shadow: the mock differs from the backend at $.extra (only in the mock); $.id (number in the backend, string in the mock); $.path (only in the backend)`)
 }
 
 func TestLiveRulesFileThroughTheGateway(t *testing.T) {
@@ -182,7 +182,7 @@ func TestTheLinterReportsWhatTheGatewayLogs(t *testing.T) {
 		{"name":"late","match":{"path":"/n/1","methods":["GET"]},"response":{"body":{"rule":"{{ .Rule }}"}}}]}`)))
 	const loc = "rules[1]"
 	const problem = `never applies: rule "every-n" (rules[0]) comes first and applies to every request this one matches`
-	g.waitLog("[PLUGIN: krakend-rules] " + loc + ": " + problem)
+	g.waitLog("[PLUGIN: krakend-rules][every-n +1] " + loc + ": " + problem)
 	expect(t, "the later rule's path", g.get("/n/1"), 200, `{"rule":"every-n"}`)
 
 	content, err := os.ReadFile(g.config)

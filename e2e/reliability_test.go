@@ -42,9 +42,9 @@ func TestAnInvalidConfigFailsClosedThroughTheGateway(t *testing.T) {
 		t.Errorf("%d requests reached the backend the invalid rules were meant to protect", n)
 	}
 	for _, want := range []string{
-		`ERROR: [PLUGIN: krakend-rules] invalid configuration (2 errors): every request to this backend answers 500`,
-		`ERROR: [PLUGIN: krakend-rules] invalid configuration: rules[0].match.methdos: unknown field, did you mean "methods"?`,
-		`ERROR: [PLUGIN: krakend-rules] invalid configuration: rules[1].match.headers["X-Env"]: bad glob "[a-"`,
+		`ERROR: [PLUGIN: krakend-rules][maintenance +1] invalid configuration (2 errors): every request to this backend answers 500`,
+		`ERROR: [PLUGIN: krakend-rules][maintenance +1] invalid configuration: rules[0].match.methdos: unknown field, did you mean "methods"?`,
+		`ERROR: [PLUGIN: krakend-rules][maintenance +1] invalid configuration: rules[1].match.headers["X-Env"]: bad glob "[a-"`,
 	} {
 		if !strings.Contains(g.log.String(), want) {
 			t.Errorf("the log lacks %q", want)

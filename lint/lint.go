@@ -252,6 +252,10 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 		return
 	}
 	at := b.at.member(PluginName)
+	// The label the plugin's log lines carry, so that a finding and the
+	// gateway's log about the same backend can be matched.
+	cfg, _ := rules.Decode(raw)
+	b.where += " [" + cfg.Label() + "]"
 	checked, err := rules.Check(raw)
 	if err != nil {
 		for _, e := range flatten(err) {

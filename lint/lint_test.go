@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,7 +165,7 @@ func TestFindings(t *testing.T) {
 				}
 				checkPlace(t, config, f)
 				f.Line = 0
-				got = append(got, strings.TrimPrefix(f.String(), "krakend.json: "))
+				got = append(got, withoutLabel(strings.TrimPrefix(f.String(), "krakend.json: ")))
 			}
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("config:\n%s\n got:\n%s\nwant:\n%s", config, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
@@ -301,9 +302,34 @@ func checkPlace(t *testing.T, text string, f Finding) {
 func findingLines(r *Report) string {
 	var lines []string
 	for _, f := range r.Findings {
-		lines = append(lines, f.String())
+		lines = append(lines, withoutLabel(f.String()))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// backendLabel is the label a finding gives its backend, as the plugin's
+// log lines do; TestFindingsNameTheBackendsLabel checks it, and the other
+// tests read the findings without it.
+var backendLabel = regexp.MustCompile(`(backend\[\d+\] [^ ]*) \[.*?\]: `)
+
+func withoutLabel(s string) string { return backendLabel.ReplaceAllString(s, "$1: ") }
+
+func TestFindingsNameTheBackendsLabel(t *testing.T) {
+	for cfg, label := range map[string]string{
+		`{"rules": [{"name": "orders", "match": {"path": "[a-"}, "response": {}}, {"delegate": {}}]}`: "orders +1",
+		`{"label": "GET /orders", "rules": [{"match": {"path": "[a-"}, "response": {}}]}`:             "GET /orders",
+		`{"rules": [{"match": {"path": "[a-"}, "response": {}}], "max_body_bytes": "a lot"}`:          "rule[0]",
+	} {
+		report := Content("krakend.json", []byte(gatewayConfig(noOp, noOpBackend, cfg)))
+		if len(report.Findings) == 0 {
+			t.Fatalf("%s: no finding", cfg)
+		}
+		for _, f := range report.Findings {
+			if want := "backend[0] /orders/{id} [" + label + "]"; !strings.HasSuffix(f.Where, want) {
+				t.Errorf("%s: the finding is about %q, want it to end with %q", cfg, f.Where, want)
+			}
+		}
+	}
 }
 
 func TestParseLocation(t *testing.T) {

@@ -64,6 +64,11 @@ type Config struct {
 	// default "2s".
 	ReloadInterval string
 
+	// LabelText ("label") names the backend in the plugin's log lines and
+	// in the linter's findings, such as "GET /orders". Default: the name of
+	// the first rule and how many follow ("orders +2"), and the rules_file.
+	LabelText string
+
 	// DebugHeader ("debug_header") adds X-Krakend-Rule to every answer: the
 	// name of the rule that answered, or "delegated" when none matched.
 	// Default false.

@@ -140,6 +140,7 @@ func decodeConfig(errs *errorList, raw any) *Config {
 		}},
 		member{"max_response_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxResponseBytes) }},
 		member{"max_shadow_bytes", func(loc string, v any) { positive(errs, loc, v, &cfg.MaxShadowBytes) }},
+		member{"label", func(loc string, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc string, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
 	)
 	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {

@@ -32,11 +32,11 @@ func TestValidConfigs(t *testing.T) {
 func TestLoadIsLogged(t *testing.T) {
 	log := &testLogger{}
 	newEngine(t, `{"rules":[{"name":"a","delegate":{}},{"response":{}}]}`, log)
-	log.contains(t, "INFO", LogPrefix+" 2 rules loaded: a, rule[1]")
+	log.contains(t, "INFO", LogPrefix+"[a +1] 2 rules loaded: a, rule[1]")
 
 	log = &testLogger{}
 	newEngine(t, `{"rules":[]}`, log)
-	log.contains(t, "WARNING", LogPrefix+" no rules configured: every request is delegated to the backend")
+	log.contains(t, "WARNING", LogPrefix+"[no rules] no rules configured: every request is delegated to the backend")
 }
 
 func TestRequestsAreLoggedAtDebug(t *testing.T) {
@@ -46,7 +46,7 @@ func TestRequestsAreLoggedAtDebug(t *testing.T) {
 	serve(e, backendRequest(t, "GET", backend.URL+"/hit", "", nil))
 	serve(e, backendRequest(t, "GET", backend.URL+"/pass", "", nil))
 	serve(e, backendRequest(t, "GET", backend.URL+"/miss", "", nil))
-	log.contains(t, "DEBUG", LogPrefix+` rule "hit" answered GET /hit`)
-	log.contains(t, "DEBUG", LogPrefix+` rule "pass" delegated GET /pass`)
-	log.contains(t, "DEBUG", LogPrefix+" no rule matched, delegated GET /miss")
+	log.contains(t, "DEBUG", LogPrefix+`[hit +1] rule "hit" answered GET /hit`)
+	log.contains(t, "DEBUG", LogPrefix+`[hit +1] rule "pass" delegated GET /pass`)
+	log.contains(t, "DEBUG", LogPrefix+"[hit +1] no rule matched, delegated GET /miss")
 }

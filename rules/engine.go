@@ -83,7 +83,13 @@ type Options struct {
 // longer watched.
 func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	cfg, decodeErr := Decode(raw)
-	e, compileErr := Compile(cfg, opts)
+	compileOpts := opts
+	if decodeErr != nil {
+		// Compiled only to report every problem at once: nothing is put in
+		// force, so nothing is said about rules loaded.
+		compileOpts.Logger = nil
+	}
+	e, compileErr := Compile(cfg, compileOpts)
 	if err := joinErrors(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
@@ -108,7 +114,7 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 // error here: it is logged, and the engine fails closed until the file
 // becomes valid (New watches it).
 func Compile(cfg *Config, opts Options) (*Engine, error) {
-	log := newLogger(opts.Logger)
+	log := newLogger(opts.Logger, cfg.Label())
 	e := &Engine{
 		bodyLimits:  bodyLimits{bytes: cfg.MaxBodyBytes, depth: cfg.MaxBodyDepth},
 		debugHeader: cfg.DebugHeader,
@@ -246,7 +252,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	for i, r := range set.rules {
 		names[i] = r.name
 	}
-	e.log.Info(fmt.Sprintf("%d rules loaded%s: %s", len(set.rules), origin, strings.Join(names, ", ")))
+	e.log.Info(fmt.Sprintf("%s loaded%s: %s", plural(len(set.rules), "rule"), origin, strings.Join(names, ", ")))
 	for _, w := range set.warnings {
 		e.log.Warning(w.String())
 	}
@@ -387,6 +393,21 @@ func (e *Engine) release(x *exchange) {
 // evaluated, so that an unreadable body can never select a rule.
 func (r *rule) matches(x *exchange) bool {
 	return allHold(r.conditions, x) && (!r.needsBody || x.body.evaluable())
+}
+
+// FailClosed logs why a backend's configuration is invalid, each problem
+// with its location, under the backend's label, and returns the handler
+// that fails closed. raw is the configuration as the gateway handed it
+// over; nil when there was none.
+func FailClosed(l Logger, raw any, err error) http.Handler {
+	cfg, _ := Decode(raw)
+	log := newLogger(l, cfg.Label())
+	errs := flatten(err)
+	log.Error(fmt.Sprintf("invalid configuration (%s): every request to this backend answers 500:", plural(len(errs), "error")))
+	for _, e := range errs {
+		log.Error("invalid configuration:", e.Error())
+	}
+	return InvalidConfig()
 }
 
 // InvalidConfig is the handler of a backend whose configuration is invalid:

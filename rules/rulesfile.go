@@ -126,7 +126,7 @@ func (e *Engine) reloadRulesFile() {
 	f.failure = err
 	if err != nil {
 		errs := flatten(err)
-		e.log.Error(fmt.Sprintf("rules_file %s is invalid (%d errors):", strconv.Quote(f.path), len(errs)), keptOrClosed(e))
+		e.log.Error(fmt.Sprintf("rules_file %s is invalid (%s); %s:", strconv.Quote(f.path), plural(len(errs), "error"), keptOrClosed(e)))
 		for _, err := range errs {
 			e.log.Error("invalid configuration:", err.Error())
 		}
@@ -142,7 +142,7 @@ func (e *Engine) rulesFileFailed(problem string) {
 	f := e.rulesFile
 	f.failure = &ConfigError{Location: "rules_file", Problem: problem}
 	if f.last != nil || e.current.Load() == nil {
-		e.log.Error(fmt.Sprintf("rules_file %s %s", strconv.Quote(f.path), problem), keptOrClosed(e))
+		e.log.Error(fmt.Sprintf("rules_file %s %s; %s", strconv.Quote(f.path), problem, keptOrClosed(e)))
 	}
 	f.last, f.trusted = nil, false
 }

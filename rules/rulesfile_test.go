@@ -74,7 +74,7 @@ func TestRulesFileNotRegularAtStart(t *testing.T) {
 			if e.rulesFile.failure == nil || e.rulesFile.failure.Error() != "rules_file: "+want {
 				t.Errorf("failure: %v, want rules_file: %s", e.rulesFile.failure, want)
 			}
-			log.contains(t, "ERROR", `rules_file `+strconv.Quote(special)+` `+want+` every request to this backend answers 500`)
+			log.contains(t, "ERROR", `rules_file `+strconv.Quote(special)+` `+want+`; every request to this backend answers 500`)
 			if got := answer(t, e, "/file"); got != `500 {"error":"krakend-rules: invalid configuration"}` {
 				t.Errorf("answered %s", got)
 			}
@@ -106,7 +106,7 @@ func TestRulesFileNotRegularAtReload(t *testing.T) {
 			if e.rulesFile.failure == nil || e.rulesFile.failure.Error() != "rules_file: "+want {
 				t.Errorf("failure: %v, want rules_file: %s", e.rulesFile.failure, want)
 			}
-			log.contains(t, "ERROR", `rules_file `+strconv.Quote(path)+` `+want+` the rules in force stay`)
+			log.contains(t, "ERROR", `rules_file `+strconv.Quote(path)+` `+want+`; the rules in force stay`)
 			if got := answer(t, e, "/file"); got != `200 {"v":"1"}` {
 				t.Errorf("the rules in force changed: %s", got)
 			}
@@ -159,7 +159,7 @@ func TestRulesFileTooLarge(t *testing.T) {
 	if e.rulesFile.failure == nil || e.rulesFile.failure.Error() != "rules_file: "+want(large) {
 		t.Errorf("at start: %v, want rules_file: %s", e.rulesFile.failure, want(large))
 	}
-	log.contains(t, "ERROR", `rules_file `+strconv.Quote(large)+` `+want(large)+` every request to this backend answers 500`)
+	log.contains(t, "ERROR", `rules_file `+strconv.Quote(large)+` `+want(large)+`; every request to this backend answers 500`)
 
 	writeFile(t, path, fileRules("1"))
 	log = &testLogger{}
@@ -171,7 +171,7 @@ func TestRulesFileTooLarge(t *testing.T) {
 	if e.rulesFile.failure == nil || e.rulesFile.failure.Error() != "rules_file: "+want(path) {
 		t.Errorf("at a reload: %v, want rules_file: %s", e.rulesFile.failure, want(path))
 	}
-	log.contains(t, "ERROR", `rules_file `+strconv.Quote(path)+` `+want(path)+` the rules in force stay`)
+	log.contains(t, "ERROR", `rules_file `+strconv.Quote(path)+` `+want(path)+`; the rules in force stay`)
 	if got := answer(t, e, "/file"); got != `200 {"v":"1"}` {
 		t.Errorf("the rules in force changed: %s", got)
 	}
@@ -225,7 +225,7 @@ func TestRulesFileUnchangedIsNotRead(t *testing.T) {
 	}
 	loaded := 0
 	for _, l := range log.lines {
-		if strings.Contains(l, "rules loaded") {
+		if strings.Contains(l, " loaded") {
 			loaded++
 		}
 	}

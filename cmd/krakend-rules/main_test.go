@@ -55,7 +55,7 @@ func TestCheckCommand(t *testing.T) {
 		{"clean", []string{"check", clean}, 0, []string{clean + ": 1 backend(s) with krakend-rules, 0 errors, 0 warnings"}, "", 0},
 		{"warnings pass", []string{"check", warned}, 0, []string{warned + `:1:`, `rules[1]: never applies`, "0 errors, 1 warning"}, "", 1},
 		{"warnings fail with -strict", []string{"check", "-strict", warned}, 1, []string{"0 errors, 1 warning"}, "", 1},
-		{"errors fail", []string{"check", clean, broken}, 1, []string{broken + ":1:", "error: endpoint GET /a (endpoints[0]), backend[0] /a: rules[0].response.status: must be an HTTP status from 100 to 599, got 1", "1 error, 0 warnings"}, "", 1},
+		{"errors fail", []string{"check", clean, broken}, 1, []string{broken + ":1:", "error: endpoint GET /a (endpoints[0]), backend[0] /a [rule[0]]: rules[0].response.status: must be an HTTP status from 100 to 599, got 1", "1 error, 0 warnings"}, "", 1},
 		{"a rules_file relative to -C", []string{"check", "-C", dir, withFile}, 0, []string{"0 errors, 0 warnings"}, "", 0},
 		{"a rules_file relative to the current directory", []string{"check", withFile}, 1, []string{"rules_file: cannot be read: mocks/rules.json: no such file or directory"}, "", 1},
 		{"a plugin folder relative to -C", []string{"check", "-C", dir, unbuilt}, 1, []string{unbuilt + `:1:27: error: plugin.folder: "./plugins/" is ` + filepath.Join(dir, "plugins") + ` (resolved against the gateway's working directory, ` + dir + `), which holds no file whose name contains ".so": KrakenD loads no plugin`}, "", 2},
