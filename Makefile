@@ -16,7 +16,7 @@ KRAKEND_GO  ?= go1.24.5
 export CGO_ENABLED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help build plugin gateway run test vet fmt unit e2e compat soak bench fuzz check loadtest clean
+.PHONY: help build plugin gateway linter run test vet fmt unit e2e compat soak bench fuzz check loadtest clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -24,13 +24,22 @@ help: ## list the targets
 build: plugin gateway ## build the plugin .so and the demo gateway into build/
 
 plugin: ## build build/krakend-rules.so (-buildmode=plugin)
+	@echo "building $(PLUGIN) with $$($(GO) env GOVERSION), CGO_ENABLED=$(CGO_ENABLED) $(BUILDFLAGS) (a minute or so on a cold build cache)"
 	$(GO) build $(BUILDFLAGS) -buildmode=plugin -o $(PLUGIN) .
 
 gateway: ## build build/gateway, the Lura-based demo and test host
+	@echo "building $(GATEWAY), the demo gateway, with the same Go and flags as the plugin"
 	$(GO) build $(BUILDFLAGS) -o $(GATEWAY) ./cmd/gateway
 
-run: build ## serve examples/krakend.json on :8080 (Ctrl-C stops it)
-	$(GATEWAY) -c $(CONFIG) -d
+linter: ## build build/krakend-rules, the linter (krakend-rules check), as a binary with its real exit statuses
+	$(GO) build -o $(BUILD)/krakend-rules ./cmd/krakend-rules
+
+# The examples' own backends are the gateway itself (127.0.0.1:8080): on
+# another PORT they follow, in a copy of CONFIG under build/.
+PORT        ?= 8080
+run: build ## serve CONFIG (examples/krakend.json) on 127.0.0.1:PORT (8080; make run PORT=9090); Ctrl-C stops it
+	@sed 's/127\.0\.0\.1:8080/127.0.0.1:$(PORT)/g' $(CONFIG) > $(BUILD)/run.json
+	$(GATEWAY) -c $(BUILD)/run.json -d -p $(PORT)
 
 test: vet fmt unit e2e ## vet, gofmt, unit tests with -race, end-to-end tests through the loaded plugin
 
