@@ -14,6 +14,7 @@
 package lint
 
 import (
+	"path/filepath"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -265,7 +266,7 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 				loc, msg = ce.Location, ce.Problem
 			}
 			f, p, rel := c.place(at, raw, loc)
-			c.add(Error, f, p, b.where, rel, "%s", msg)
+			c.add(Error, f, p, b.where, rel, "%s%s", msg, c.resolvedAgainst(raw, loc, rel))
 		}
 		return
 	}
@@ -296,6 +297,21 @@ func (c *checker) place(at path, cfg any, loc string) (file string, p path, rel 
 		}
 	}
 	return c.report.File, append(at[:len(at):len(at)], parseLocation(loc)...), loc
+}
+
+// resolvedAgainst says, for a body_file or rules_file that could not be
+// read, which directory the gateway resolves a relative name against: the
+// plugin is never told where krakend.json is.
+func (c *checker) resolvedAgainst(raw any, loc, rel string) string {
+	obj, _ := raw.(map[string]any)
+	name, _ := obj["rules_file"].(string)
+	switch {
+	case loc == "rules_file" && name != "" && !filepath.IsAbs(name):
+		return fmt.Sprintf(" (resolved against the gateway's working directory, %s: %s)", c.workDir, filepath.Join(c.workDir, name))
+	case strings.HasSuffix(rel, "body_file"):
+		return fmt.Sprintf(" (a relative name is resolved against the gateway's working directory, %s)", c.workDir)
+	}
+	return ""
 }
 
 // backendLint checks the rules of one backend against its endpoint.
