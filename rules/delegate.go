@@ -390,6 +390,12 @@ func (e errTooLarge) Error() string {
 	return "the answer is longer than max_response_bytes (" + strconv.FormatInt(e.limit, 10) + ")"
 }
 
+// errIncomplete is the error of an answer whose body broke off.
+type errIncomplete struct{ err error }
+
+func (e errIncomplete) Error() string { return "reading the answer: " + e.err.Error() }
+func (e errIncomplete) Unwrap() error { return e.err }
+
 // answerBuffers hold the answers of delegations while they are copied: most
 // answers fit, and a larger one gets a slice of its own.
 var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
@@ -421,7 +427,7 @@ func readAnswer(b []byte, resp *http.Response, limit int64) ([]byte, error) {
 			return b, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading the answer: %w", err)
+			return nil, errIncomplete{err}
 		}
 	}
 }
@@ -431,6 +437,7 @@ func readAnswer(b []byte, resp *http.Response, limit int64) ([]byte, error) {
 func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 	status, message := http.StatusBadGateway, "backend error"
 	var tooLarge errTooLarge
+	var incomplete errIncomplete
 	var netErr *net.OpError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(x.req.Context().Err(), context.DeadlineExceeded):
@@ -439,7 +446,7 @@ func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 		message = "request cancelled"
 	case errors.As(err, &tooLarge):
 		message = "backend answer too large"
-	case strings.HasPrefix(err.Error(), "reading the answer"):
+	case errors.As(err, &incomplete):
 		message = "backend answer incomplete"
 	case errors.As(err, &netErr) && netErr.Op == "dial":
 		message = "backend unreachable"
