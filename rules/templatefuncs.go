@@ -1,0 +1,182 @@
+package rules
+
+import (
+	crand "crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"text/template"
+	"time"
+	"unicode/utf8"
+)
+
+// validUTF8 replaces invalid UTF-8 with U+FFFD, copying only when there is
+// some.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// funcs are the template functions. None of them reads files or the
+// network; env reads only KRAKEND_RULES_* variables. Names and argument
+// order follow the sprig library where it has the function, so that pipes
+// read the same: {{ .Query.Get "x" | default "none" }}.
+func (b *boundTemplates) funcs() template.FuncMap {
+	return template.FuncMap{
+		// body returns the string value at a gjson path of the JSON request
+		// body; "" when missing or when the body cannot be evaluated.
+		// Invalid UTF-8 in it becomes U+FFFD, so that no answer carries it.
+		"body": func(path string) string {
+			res, ok := b.x.body.get(path)
+			if !ok {
+				return ""
+			}
+			return validUTF8(res.String())
+		},
+		// bodyRaw returns the raw JSON at a gjson path; null when missing.
+		// Invalid UTF-8 becomes U+FFFD, which keeps it JSON.
+		"bodyRaw": func(path string) string {
+			res, ok := b.x.body.get(path)
+			if !ok || !res.Exists() {
+				return "null"
+			}
+			return validUTF8(res.Raw)
+		},
+		"json": jsonEncode,
+		"now":  func() time.Time { return b.x.now() },
+		"uuid": newUUID,
+		// counter is how many requests this rule has answered, this one
+		// included, starting at 1.
+		"counter": func() uint64 { return b.x.count },
+		// retryAfter is the whole seconds until the rule's active window
+		// ends; 0 when it has no end.
+		"retryAfter": func() int64 {
+			if b.x.rule == nil || b.x.rule.active == nil {
+				return 0
+			}
+			return b.x.rule.active.secondsLeft(b.x.now())
+		},
+		"default":    defaultValue,
+		"randInt":    randInt,
+		"oneOf":      oneOf,
+		"upper":      strings.ToUpper,
+		"lower":      strings.ToLower,
+		"base64":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"dateAdd":    dateAdd,
+		"formatTime": formatTime,
+		"env":        env,
+	}
+}
+
+// defaultValue returns given unless it is empty (nil, "", 0, false, or an
+// empty list or map), and def then, as sprig's default does.
+func defaultValue(def any, given ...any) any {
+	if len(given) == 0 || isEmpty(given[0]) {
+		return def
+	}
+	return given[0]
+}
+
+func isEmpty(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return rv.Len() == 0
+	case reflect.Pointer, reflect.Interface:
+		return rv.IsNil()
+	default:
+		return rv.IsZero()
+	}
+}
+
+// randInt returns a random integer in [min, max), as sprig's randInt.
+func randInt(min, max int) (int, error) {
+	if max <= min {
+		return 0, fmt.Errorf("randInt %d %d: max must be greater than min", min, max)
+	}
+	return min + rand.IntN(max-min), nil
+}
+
+// oneOf returns one of its arguments at random.
+func oneOf(choices ...any) (any, error) {
+	if len(choices) == 0 {
+		return nil, errors.New("oneOf needs at least one argument")
+	}
+	return choices[rand.IntN(len(choices))], nil
+}
+
+// dateAdd adds a Go duration ("1h30m", "-24h") to a time; the time comes
+// last so that it works in a pipe: {{ now | dateAdd "1h" }}.
+func dateAdd(duration string, t time.Time) (time.Time, error) {
+	d, err := time.ParseDuration(duration)
+	if err != nil {
+		return t, fmt.Errorf("dateAdd: %q is not a duration such as \"1h30m\"", duration)
+	}
+	return t.Add(d), nil
+}
+
+// layouts are the names formatTime accepts besides Go layouts.
+var layouts = map[string]string{
+	"RFC3339": time.RFC3339, "RFC3339Nano": time.RFC3339Nano, "RFC1123": time.RFC1123,
+	"RFC1123Z": time.RFC1123Z, "RFC822": time.RFC822, "RFC850": time.RFC850,
+	"Kitchen": time.Kitchen, "DateTime": time.DateTime, "DateOnly": time.DateOnly,
+	"TimeOnly": time.TimeOnly, "UnixDate": time.UnixDate, "HTTP": http.TimeFormat,
+}
+
+// formatTime formats a time with a Go layout ("2006-01-02") or a layout's
+// name ("RFC3339", "HTTP"); the time comes last, for pipes.
+func formatTime(layout string, t time.Time) string {
+	if named, ok := layouts[layout]; ok {
+		layout = named
+	}
+	if layout == http.TimeFormat {
+		t = t.UTC()
+	}
+	return t.Format(layout)
+}
+
+// EnvPrefix is the prefix of the only environment variables templates may
+// read, so that nothing else of the gateway's environment can leak.
+const EnvPrefix = "KRAKEND_RULES_"
+
+func env(name string) (string, error) {
+	if !strings.HasPrefix(name, EnvPrefix) {
+		return "", fmt.Errorf("env %q: only variables whose names start with %s can be read", name, EnvPrefix)
+	}
+	return os.Getenv(name), nil
+}
+
+// jsonEncode returns v as JSON, for splicing typed values into a
+// body_template, or a JSON document into a string leaf.
+func jsonEncode(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var u [16]byte
+	_, _ = crand.Read(u[:]) // crypto/rand.Read never fails on supported platforms
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[c>>4], hex[c&0x0f])
+	}
+	return string(out)
+}

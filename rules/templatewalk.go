@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"text/template"
+	"text/template/parse"
+)
+
+// checkEnvLiterals finds env calls with a literal name in a parsed template,
+// so that a forbidden name is a configuration error rather than a 500.
+func checkEnvLiterals(node parse.Node) error {
+	var err error
+	forEachCommand(node, func(n *parse.CommandNode, _ bool) {
+		if len(n.Args) >= 2 && err == nil {
+			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "env" {
+				if lit, ok := n.Args[1].(*parse.StringNode); ok {
+					_, err = env(lit.Text)
+				}
+			}
+		}
+	})
+	return err
+}
+
+// forEachCommand calls visit for every command of a parsed template, nested
+// ones included; rootDot tells whether "." is still the template data there
+// (range and with change it).
+func forEachCommand(node parse.Node, visit func(cmd *parse.CommandNode, rootDot bool)) {
+	var walk func(n parse.Node, rootDot bool)
+	walk = func(n parse.Node, rootDot bool) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Nodes {
+				walk(c, rootDot)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe, rootDot)
+		case *parse.IfNode:
+			walk(n.Pipe, rootDot)
+			walk(n.List, rootDot)
+			walk(n.ElseList, rootDot)
+		case *parse.RangeNode:
+			walk(n.Pipe, rootDot)
+			walk(n.List, false)
+			walk(n.ElseList, rootDot)
+		case *parse.WithNode:
+			walk(n.Pipe, rootDot)
+			walk(n.List, false)
+			walk(n.ElseList, rootDot)
+		case *parse.TemplateNode:
+			walk(n.Pipe, rootDot)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(c, rootDot)
+			}
+		case *parse.CommandNode:
+			visit(n, rootDot)
+			for _, a := range n.Args {
+				walk(a, rootDot)
+			}
+		case *parse.ChainNode:
+			walk(n.Node, rootDot)
+		}
+	}
+	walk(node, true)
+}
+
+// RequestReads are the headers and query parameters a template reads by a
+// literal name.
+type RequestReads struct {
+	Headers []string // canonical names
+	Query   []string
+}
+
+// TemplateReads parses a template of the engine's language and returns what
+// it reads by name — .Header.Get "X", .Header.Values "X", index .Header "X",
+// .Query.Get "q", index .Query "q" (or $.Header… inside range and with) —
+// so that the linter can tell whether the endpoint forwards them. A text
+// that does not parse reads nothing.
+func TemplateReads(text string) RequestReads {
+	var reads RequestReads
+	t, err := template.New("").Funcs((&boundTemplates{}).funcs()).Parse(text)
+	if err != nil {
+		return reads
+	}
+	// named returns the request value a node names — "Header" or "Query" —
+	// and the method called on it, if any.
+	named := func(n parse.Node, rootDot bool) (value, method string) {
+		var ident []string
+		switch n := n.(type) {
+		case *parse.FieldNode:
+			if !rootDot {
+				return "", ""
+			}
+			ident = n.Ident
+		case *parse.VariableNode:
+			if len(n.Ident) == 0 || n.Ident[0] != "$" {
+				return "", ""
+			}
+			ident = n.Ident[1:]
+		}
+		switch len(ident) {
+		case 1:
+			return ident[0], ""
+		case 2:
+			return ident[0], ident[1]
+		}
+		return "", ""
+	}
+	add := func(value, name string) {
+		switch value {
+		case "Header":
+			reads.Headers = append(reads.Headers, canonicalHeader(name))
+		case "Query":
+			reads.Query = append(reads.Query, name)
+		}
+	}
+	for _, tt := range t.Templates() {
+		if tt.Tree == nil {
+			continue
+		}
+		forEachCommand(tt.Tree.Root, func(cmd *parse.CommandNode, rootDot bool) {
+			if len(cmd.Args) < 2 {
+				return
+			}
+			// .Header.Get "X", .Query.Get "q"
+			if value, method := named(cmd.Args[0], rootDot); method == "Get" || method == "Values" {
+				if lit, ok := cmd.Args[1].(*parse.StringNode); ok {
+					add(value, lit.Text)
+				}
+				return
+			}
+			// index .Header "X"
+			if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && len(cmd.Args) >= 3 {
+				if value, method := named(cmd.Args[1], rootDot); method == "" {
+					if lit, ok := cmd.Args[2].(*parse.StringNode); ok {
+						add(value, lit.Text)
+					}
+				}
+			}
+		})
+	}
+	return reads
+}
