@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -46,16 +47,16 @@ type target struct {
 }
 
 func runCheckPlugin(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check-plugin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, checkPluginUsage); fs.PrintDefaults() }
-	release := fs.String("krakend", "", "the KrakenD CE release the plugin must load into (e.g. 2.13.8)")
-	goVer := fs.String("go", "", "with -modules, instead of -krakend: the Go release the host is built with (e.g. go1.25.12)")
-	modulesFile := fs.String("modules", "", "with -go: the host's module list, one \"path version\" a line")
-	libc := fs.String("libc", "", "the host's C library, musl or glibc (default: the official Docker image's, musl)")
-	glibc := fs.String("glibc", "2.36", "with -libc glibc: the host's glibc version (2.36: Debian bookworm, where the linux-generic packages are built)")
-	goarch := fs.String("arch", "amd64", "the host's GOARCH: amd64 or arm64")
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("check-plugin", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() { fmt.Fprint(stderr, checkPluginUsage); flags.PrintDefaults() }
+	release := flags.String("krakend", "", "the KrakenD CE release the plugin must load into (e.g. 2.13.8)")
+	goVer := flags.String("go", "", "with -modules, instead of -krakend: the Go release the host is built with (e.g. go1.25.12)")
+	modulesFile := flags.String("modules", "", "with -go: the host's module list, one \"path version\" a line")
+	libc := flags.String("libc", "", "the host's C library, musl or glibc (default: the official Docker image's, musl)")
+	glibc := flags.String("glibc", "2.36", "with -libc glibc: the host's glibc version (2.36: Debian bookworm, where the linux-generic packages are built)")
+	goarch := flags.String("arch", "amd64", "the host's GOARCH: amd64 or arm64")
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -65,8 +66,8 @@ func runCheckPlugin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "krakend-rules check-plugin: "+format+"\n", a...)
 		return 2
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
+	if flags.NArg() == 0 {
+		flags.Usage()
 		return 2
 	}
 	var t target
@@ -123,7 +124,7 @@ func runCheckPlugin(args []string, stdout, stderr io.Writer) int {
 	t.goarch = *goarch
 
 	status := 0
-	for _, name := range fs.Args() {
+	for _, name := range flags.Args() {
 		p, err := readPlugin(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "krakend-rules check-plugin: %v\n", err)
@@ -152,11 +153,11 @@ type pluginFile struct {
 func readPlugin(name string) (*pluginFile, error) {
 	f, err := elf.Open(name)
 	if err != nil {
-		var fe *elf.FormatError
-		if errors.As(err, &fe) {
-			return nil, fmt.Errorf("%s: not an ELF shared object: %v", name, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, err
 		}
-		return nil, err
+		return nil, fmt.Errorf("%s: not an ELF shared object: %v", name, err)
 	}
 	defer f.Close()
 	p := &pluginFile{elfType: f.Type, machine: f.Machine}
