@@ -357,7 +357,7 @@ func check(p *pluginFile, t target) (findings []finding, fx fix, ok bool) {
 	case p.libc == "":
 		add("FAIL", "C library: none needed (%s): a plugin is linked with cgo against the host's C library", orNone(strings.Join(p.needed, ", ")))
 	case p.libc == "musl" && t.libc == "glibc":
-		add("FAIL", "C library: musl (%s); the host uses glibc, whose loader cannot load it (\"invalid ELF header\" or \"libc.musl-…: cannot open shared object file\")", p.libcLib)
+		add("FAIL", "C library: musl (%s); %s uses glibc (%s), whose loader cannot load it (\"invalid ELF header\" or \"libc.musl-…: cannot open shared object file\")", p.libcLib, t.name, t.imageLib)
 	case p.libc == "glibc" && t.libc == "musl":
 		libcFails++
 		add("FAIL", "C library: glibc (%s, GLIBC_%s); %s uses musl (%s): not supported — musl's loader takes libc.so.6 for itself, so it may even load, but the plugin's C code was compiled against glibc", p.libcLib, orNone(p.newestGlc), t.name, t.imageLib)
