@@ -2,6 +2,7 @@
 // krakend.json files before they are deployed:
 //
 //	krakend-rules check [-C dir] [-strict] krakend.json...
+//	krakend-rules check-plugin -krakend 2.13.8 [-libc musl|glibc] krakend-rules.so
 //
 // It reports every configuration error the plugin would fail closed on and
 // every warning (rules that never apply, conditions on what the endpoint
@@ -9,6 +10,10 @@
 // file:line:column with its endpoint, backend and location. The exit status
 // is 0 when there are no errors (and, with -strict, no warnings), 1 when
 // there are, 2 when a file cannot be read or the command is misused.
+//
+// check-plugin says whether a built plugin will load into a KrakenD CE
+// release, from the .so itself: Go release, build settings, the modules it
+// shares with KrakenD and the C library (see checkplugin.go).
 package main
 
 import (
@@ -27,14 +32,21 @@ func main() {
 }
 
 const usage = `usage: krakend-rules check [-C dir] [-strict] krakend.json...
+       krakend-rules check-plugin -krakend version [-libc musl|glibc] plugin.so...
 
 Checks the krakend-rules configurations of each krakend.json: configuration
 errors (the backend would fail closed) and warnings (what loads but cannot
 work as written). Exit status: 0 no errors, 1 errors (or warnings with
 -strict), 2 a file cannot be read or bad usage.
+
+check-plugin says whether a plugin .so will load into a KrakenD CE release
+("krakend-rules check-plugin -h" tells more).
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "check-plugin" {
+		return runCheckPlugin(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprint(stderr, usage)
 		return 2
