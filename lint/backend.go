@@ -3,6 +3,7 @@ package lint
 import (
 	"errors"
 	"fmt"
+	"krakend-rules/rules"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,7 +63,7 @@ func newBackend(ep, be map[string]any, rootTimeout string) *backend {
 		if h == "*" {
 			b.allHeaders = true
 		}
-		b.headers = append(b.headers, canonical(h))
+		b.headers = append(b.headers, rules.CanonicalHeader(h))
 	}
 	b.endpointQuery = stringList(ep["input_query_strings"])
 	b.backendQuery = stringList(be["input_query_strings"])
@@ -97,7 +98,7 @@ func endpointMethod(ep map[string]any) string {
 }
 
 func (b *backend) forwardsHeader(name string) bool {
-	name = canonical(name)
+	name = rules.CanonicalHeader(name)
 	if b.allHeaders || slices.Contains(alwaysForwarded, name) {
 		return true
 	}
@@ -144,8 +145,6 @@ func orDefault(s string) string {
 	}
 	return strconv.Quote(s)
 }
-
-func canonical(h string) string { return http.CanonicalHeaderKey(strings.TrimSpace(h)) }
 
 // parseDuration reads KrakenD's durations ("2s", "1500ms").
 func parseDuration(s string) (time.Duration, error) {

@@ -14,12 +14,12 @@
 package lint
 
 import (
-	"path/filepath"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -387,7 +387,7 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 func (l *backendLint) conditions(loc string, m *rules.Match) {
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
 		if !l.b.forwardsHeader(name) {
-			l.warn(rules.Key(rules.Field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", canonical(name), l.b.inputHeaders())
+			l.warn(rules.Key(rules.Field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", rules.CanonicalHeader(name), l.b.inputHeaders())
 		}
 	}
 	if len(m.Cookies) > 0 && !l.b.forwardsHeader("Cookie") {
@@ -434,7 +434,7 @@ func (l *backendLint) response(loc string, r *rules.Response) {
 	l.templates(loc, r)
 	l.status(rules.Field(loc, "status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
-		if canonical(name) != "Content-Type" && !l.b.noOp {
+		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
 			l.warn(rules.Key(rules.Field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}
@@ -499,7 +499,7 @@ func (l *backendLint) headerChanges(loc string, changes map[string]*string) {
 		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
-		if changes[name] != nil && canonical(name) != "Content-Type" {
+		if changes[name] != nil && rules.CanonicalHeader(name) != "Content-Type" {
 			l.warn(rules.Key(loc, name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}

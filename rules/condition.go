@@ -303,9 +303,12 @@ func containsAnyOrder(actual gjson.Result, want []any) bool {
 	return true
 }
 
-// canonicalHeader is how header conditions look names up: the request's
-// header map is keyed by canonical names, so one map index is enough.
-func canonicalHeader(name string) string { return http.CanonicalHeaderKey(name) }
+// CanonicalHeader is the one normalisation of header names, the engine's
+// and the linter's: the request's header map is keyed by canonical names,
+// so one map index is enough. Names are not trimmed: a name with a space
+// is a configuration error (headerName), and one in the endpoint's
+// input_headers is not forwarded under the trimmed name either.
+func CanonicalHeader(name string) string { return http.CanonicalHeaderKey(name) }
 
 // headerName checks a configured header name and returns its canonical
 // form. A name that is not an HTTP token (RFC 9110, section 5.1) — with a
@@ -321,7 +324,7 @@ func headerName(errs *errorList, loc, name string) string {
 	if name == "" {
 		errs.add(loc, "is not a valid header name: it is empty")
 	}
-	return canonicalHeader(name)
+	return CanonicalHeader(name)
 }
 
 func isTokenChar(c byte) bool {

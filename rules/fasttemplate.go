@@ -81,7 +81,7 @@ func fastValue(pipe *parse.PipeNode) func(x *exchange) (string, error) {
 		}
 		switch field(0) {
 		case "Header.Get":
-			canon := canonicalHeader(name)
+			canon := CanonicalHeader(name)
 			return func(x *exchange) (string, error) {
 				if v := x.req.Header[canon]; len(v) > 0 {
 					return v[0], nil

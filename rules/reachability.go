@@ -199,7 +199,7 @@ func matchCovers(e, l *Match, eGlob *pattern) bool {
 	if len(e.Methods) > 0 && !methodsCover(e.Methods, l.Methods) {
 		return false
 	}
-	if !sameConditions(e.Headers, l.Headers, canonicalHeader) ||
+	if !sameConditions(e.Headers, l.Headers, CanonicalHeader) ||
 		!sameConditions(e.Query, l.Query, nil) ||
 		!sameConditions(e.Cookies, l.Cookies, nil) ||
 		!sameConditions(e.Body, l.Body, nil) {

@@ -24,14 +24,14 @@ type readOnlyHeader map[string][]string
 
 // Get returns the first value of the header, or "".
 func (h readOnlyHeader) Get(name string) string {
-	if v := h[canonicalHeader(name)]; len(v) > 0 {
+	if v := h[CanonicalHeader(name)]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
 // Values returns all the values of the header.
-func (h readOnlyHeader) Values(name string) []string { return h[canonicalHeader(name)] }
+func (h readOnlyHeader) Values(name string) []string { return h[CanonicalHeader(name)] }
 
 // segments splits a path as templates see it: "/a/b/" gives a, b and "";
 // "/" and "" give none.

@@ -115,7 +115,7 @@ func TemplateReads(text string) RequestReads {
 	add := func(value, name string) {
 		switch value {
 		case "Header":
-			reads.Headers = append(reads.Headers, canonicalHeader(name))
+			reads.Headers = append(reads.Headers, CanonicalHeader(name))
 		case "Query":
 			reads.Query = append(reads.Query, name)
 		}
