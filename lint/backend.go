@@ -178,11 +178,3 @@ func containsFold(list []string, s string) bool {
 	}
 	return false
 }
-
-// flatten returns the errors joined in err, one by one.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}

@@ -15,7 +15,6 @@ package lint
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 
+	"krakend-rules/config"
 	"krakend-rules/rules"
 )
 
@@ -69,6 +69,8 @@ type Finding struct {
 	// logs it (`rules[1].match.path`), or a path from the file's root.
 	Location string
 	Message  string
+
+	at path // where in File, step by step
 }
 
 func (f Finding) String() string {
@@ -160,7 +162,7 @@ type checker struct {
 
 // add records a finding at p, a path in file.
 func (c *checker) add(sev Severity, file string, p path, where, loc, format string, args ...any) {
-	f := Finding{Severity: sev, File: file, Where: where, Location: loc, Message: fmt.Sprintf(format, args...)}
+	f := Finding{Severity: sev, File: file, Where: where, Location: loc, Message: fmt.Sprintf(format, args...), at: p}
 	if pos := c.positionsOf(file); pos != nil {
 		f.Line, f.Column = pos.lineColumn(p)
 	}
@@ -255,18 +257,13 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 	at := b.at.member(PluginName)
 	// The label the plugin's log lines carry, so that a finding and the
 	// gateway's log about the same backend can be matched.
-	cfg, _ := rules.Decode(raw)
+	cfg, _ := config.Decode(raw)
 	b.where += " [" + cfg.Label() + "]"
 	checked, err := rules.Check(raw)
 	if err != nil {
-		for _, e := range flatten(err) {
-			loc, msg := "", e.Error()
-			var ce *rules.ConfigError
-			if errors.As(e, &ce) {
-				loc, msg = ce.Location, ce.Problem
-			}
-			f, p, rel := c.place(at, raw, loc)
-			c.add(Error, f, p, b.where, rel, "%s%s", msg, c.resolvedAgainst(raw, loc, rel))
+		for _, e := range config.List(err) {
+			f, p := c.place(at, e.Location)
+			c.add(Error, f, p, b.where, e.At.String(), "%s%s", e.Problem, c.resolvedAgainst(raw, e.Location))
 		}
 		return
 	}
@@ -275,40 +272,48 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 		l.warn(w.Location, "%s", w.Problem)
 	}
 	if len(checked.Rules) == 0 {
-		l.warn("rules", "no rules: every request is delegated to the backend")
+		l.warn(config.Location{At: config.At("rules")}, "no rules: every request is delegated to the backend")
 	}
 	if checked.Config.DebugHeader && !b.noOp {
-		l.warn("debug_header", "%s never reaches clients: %s", rules.DebugHeader, b.notNoOp())
+		l.warn(config.Location{At: config.At("debug_header")}, "%s never reaches clients: %s", rules.DebugHeader, b.notNoOp())
 	}
 	for i := range checked.Rules {
 		l.rule(checked.Locations[i], &checked.Rules[i])
 	}
 }
 
-// place turns a location the engine reported into a file, a path in it,
-// and the location to print: inside a rules_file, the rules file's own.
-func (c *checker) place(at path, cfg any, loc string) (file string, p path, rel string) {
-	if obj, ok := cfg.(map[string]any); ok {
-		if name, ok := obj["rules_file"].(string); ok {
-			if rest, ok := strings.CutPrefix(loc, "rules_file("+name+")"); ok {
-				rest = strings.TrimPrefix(rest, ".")
-				return name, parseLocation(rest), rest
-			}
+// place turns a location the engine reported into a file and a path in
+// it: inside a rules_file, the rules file's own.
+func (c *checker) place(at path, loc config.Location) (file string, p path) {
+	if loc.File != "" {
+		return loc.File, pathOf(nil, loc.At)
+	}
+	return c.report.File, pathOf(at, loc.At)
+}
+
+// pathOf extends a path in krakend.json with the steps of a location.
+func pathOf(at path, steps config.Path) path {
+	p := at[:len(at):len(at)]
+	for _, s := range steps {
+		if s.Kind == config.ElementStep {
+			p = p.element(s.Index)
+		} else {
+			p = p.member(s.Name)
 		}
 	}
-	return c.report.File, append(at[:len(at):len(at)], parseLocation(loc)...), loc
+	return p
 }
 
 // resolvedAgainst says, for a body_file or rules_file that could not be
 // read, which directory the gateway resolves a relative name against: the
 // plugin is never told where krakend.json is.
-func (c *checker) resolvedAgainst(raw any, loc, rel string) string {
+func (c *checker) resolvedAgainst(raw any, loc config.Location) string {
 	obj, _ := raw.(map[string]any)
 	name, _ := obj["rules_file"].(string)
 	switch {
-	case loc == "rules_file" && name != "" && !filepath.IsAbs(name):
+	case loc.File == "" && loc.At.String() == "rules_file" && name != "" && !filepath.IsAbs(name):
 		return fmt.Sprintf(" (resolved against the gateway's working directory, %s: %s)", c.workDir, filepath.Join(c.workDir, name))
-	case strings.HasSuffix(rel, "body_file"):
+	case loc.At.Last() == config.Step{Name: "body_file"}:
 		return fmt.Sprintf(" (a relative name is resolved against the gateway's working directory, %s)", c.workDir)
 	}
 	return ""
@@ -322,34 +327,34 @@ type backendLint struct {
 	raw any
 }
 
-func (l *backendLint) warn(loc, format string, args ...any) {
-	f, p, rel := l.place(l.at, l.raw, loc)
-	l.add(Warning, f, p, l.b.where, rel, format, args...)
+func (l *backendLint) warn(loc config.Location, format string, args ...any) {
+	f, p := l.place(l.at, loc)
+	l.add(Warning, f, p, l.b.where, loc.At.String(), format, args...)
 }
 
-func (l *backendLint) rule(loc string, r *rules.Rule) {
+func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 	if r.Delay != "" {
-		l.delay(rules.Field(loc, "delay"), r.Delay)
+		l.delay(loc.Field("delay"), r.Delay)
 	}
 	if r.Match != nil {
-		m := rules.Field(loc, "match")
+		m := loc.Field("match")
 		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
-			l.warn(rules.Field(m, "methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
+			l.warn(m.Field("methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
 		}
 		l.conditions(m, r.Match)
-		if body := bodyCondition(m, r.Match); body != "" && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
+		if body, ok := bodyCondition(m, r.Match); ok && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
 			l.warn(body, "the endpoint answers %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", l.b.endpointMethod)
 		}
 	}
 	if r.Response != nil {
-		l.response(rules.Field(loc, "response"), r.Response)
+		l.response(loc.Field("response"), r.Response)
 	}
 	for i := range r.Responses {
-		l.response(rules.Index(rules.Field(loc, "responses"), i), &r.Responses[i])
+		l.response(loc.Field("responses").Index(i), &r.Responses[i])
 	}
 	if d := r.Delegate; d != nil {
-		dl := rules.Field(loc, "delegate")
-		l.template(rules.Field(dl, "to"), d.To)
+		dl := loc.Field("delegate")
+		l.template(dl.Field("to"), d.To)
 		for _, where := range []string{"request_headers", "response_headers"} {
 			changes := d.RequestHeaders
 			if where == "response_headers" {
@@ -357,26 +362,26 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 			}
 			for _, name := range slices.Sorted(maps.Keys(changes)) {
 				if v := changes[name]; v != nil {
-					l.template(rules.Key(rules.Field(dl, where), name), *v)
+					l.template(dl.Field(where).Key(name), *v)
 				}
 			}
 		}
 		if d.Shadow != nil {
-			l.templates(rules.Field(dl, "shadow"), d.Shadow)
+			l.templates(dl.Field("shadow"), d.Shadow)
 		}
-		l.headerChanges(rules.Field(dl, "response_headers"), d.ResponseHeaders)
+		l.headerChanges(dl.Field("response_headers"), d.ResponseHeaders)
 		for _, from := range slices.Sorted(maps.Keys(d.Status)) {
-			l.status(rules.Key(rules.Field(dl, "status"), strconv.Itoa(from)), d.Status[from])
+			l.status(dl.Field("status").Key(strconv.Itoa(from)), d.Status[from])
 		}
 		if d.Timeout != "" {
-			l.delegateTimeout(rules.Field(dl, "timeout"), d.Timeout, d.Fallback != nil)
+			l.delegateTimeout(dl.Field("timeout"), d.Timeout, d.Fallback != nil)
 		}
 		if fb := d.Fallback; fb != nil {
 			if fb.Response != nil {
-				l.response(rules.Field(rules.Field(dl, "fallback"), "response"), fb.Response)
+				l.response(dl.Field("fallback").Field("response"), fb.Response)
 			}
 			for i := range fb.Responses {
-				l.response(rules.Index(rules.Field(rules.Field(dl, "fallback"), "responses"), i), &fb.Responses[i])
+				l.response(dl.Field("fallback").Field("responses").Index(i), &fb.Responses[i])
 			}
 		}
 	}
@@ -384,100 +389,100 @@ func (l *backendLint) rule(loc string, r *rules.Rule) {
 
 // conditions warns about conditions on what the endpoint does not forward,
 // nested ones included.
-func (l *backendLint) conditions(loc string, m *rules.Match) {
+func (l *backendLint) conditions(loc config.Location, m *config.Match) {
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
 		if !l.b.forwardsHeader(name) {
-			l.warn(rules.Key(rules.Field(loc, "headers"), name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", rules.CanonicalHeader(name), l.b.inputHeaders())
+			l.warn(loc.Field("headers").Key(name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", rules.CanonicalHeader(name), l.b.inputHeaders())
 		}
 	}
 	if len(m.Cookies) > 0 && !l.b.forwardsHeader("Cookie") {
 		for _, name := range slices.Sorted(maps.Keys(m.Cookies)) {
-			l.warn(rules.Key(rules.Field(loc, "cookies"), name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
+			l.warn(loc.Field("cookies").Key(name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(m.Query)) {
 		if why := l.b.dropsQuery(name); why != "" {
-			l.warn(rules.Key(rules.Field(loc, "query"), name), "%s, so the condition never sees a value", why)
+			l.warn(loc.Field("query").Key(name), "%s, so the condition never sees a value", why)
 		}
 	}
 	for i := range m.Any {
-		l.conditions(rules.Index(rules.Field(loc, "any"), i), &m.Any[i])
+		l.conditions(loc.Field("any").Index(i), &m.Any[i])
 	}
 	if m.Not != nil {
-		l.conditions(rules.Field(loc, "not"), m.Not)
+		l.conditions(loc.Field("not"), m.Not)
 	}
 }
 
 // bodyCondition returns the location of the first body condition of a
-// match, nested ones included, or "".
-func bodyCondition(loc string, m *rules.Match) string {
+// match, nested ones included, if there is one.
+func bodyCondition(loc config.Location, m *config.Match) (config.Location, bool) {
 	if keys := slices.Sorted(maps.Keys(m.Body)); len(keys) > 0 {
-		return rules.Key(rules.Field(loc, "body"), keys[0])
+		return loc.Field("body").Key(keys[0]), true
 	}
 	if m.HasBodyJSON {
-		return rules.Field(loc, "body_json")
+		return loc.Field("body_json"), true
 	}
 	for i := range m.Any {
-		if b := bodyCondition(rules.Index(rules.Field(loc, "any"), i), &m.Any[i]); b != "" {
-			return b
+		if b, ok := bodyCondition(loc.Field("any").Index(i), &m.Any[i]); ok {
+			return b, true
 		}
 	}
 	if m.Not != nil {
-		return bodyCondition(rules.Field(loc, "not"), m.Not)
+		return bodyCondition(loc.Field("not"), m.Not)
 	}
-	return ""
+	return config.Location{}, false
 }
 
 // response warns about what a non-no-op endpoint hides of an answer, and
 // about its templates.
-func (l *backendLint) response(loc string, r *rules.Response) {
+func (l *backendLint) response(loc config.Location, r *config.Response) {
 	l.templates(loc, r)
-	l.status(rules.Field(loc, "status"), r.Status)
+	l.status(loc.Field("status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
-			l.warn(rules.Key(rules.Field(loc, "headers"), name), "never reaches clients: %s", l.b.notNoOp())
+			l.warn(loc.Field("headers").Key(name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}
 }
 
 // templates checks every template of an answer: its headers, the string
 // leaves of its body, its body_template or .tmpl body_file.
-func (l *backendLint) templates(loc string, r *rules.Response) {
+func (l *backendLint) templates(loc config.Location, r *config.Response) {
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
-		l.template(rules.Key(rules.Field(loc, "headers"), name), r.Headers[name])
+		l.template(loc.Field("headers").Key(name), r.Headers[name])
 	}
 	if r.HasBody {
-		l.bodyTemplates(rules.Field(loc, "body"), r.Body)
+		l.bodyTemplates(loc.Field("body"), r.Body)
 	}
 	if r.HasBodyTemplate {
-		l.template(rules.Field(loc, "body_template"), r.BodyTemplate)
+		l.template(loc.Field("body_template"), r.BodyTemplate)
 	}
 	if strings.HasSuffix(r.BodyFile, ".tmpl") {
 		if text, err := os.ReadFile(r.BodyFile); err == nil { // its errors are the engine's
-			l.template(rules.Field(loc, "body_file"), string(text))
+			l.template(loc.Field("body_file"), string(text))
 		}
 	}
 }
 
 // bodyTemplates checks the string leaves of a JSON body.
-func (l *backendLint) bodyTemplates(loc string, v any) {
+func (l *backendLint) bodyTemplates(loc config.Location, v any) {
 	switch v := v.(type) {
 	case string:
 		l.template(loc, v)
 	case []any:
 		for i, el := range v {
-			l.bodyTemplates(rules.Index(loc, i), el)
+			l.bodyTemplates(loc.Index(i), el)
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(v)) {
-			l.bodyTemplates(rules.Field(loc, k), v[k])
+			l.bodyTemplates(loc.Field(k), v[k])
 		}
 	}
 }
 
 // template warns about the headers and query parameters a template reads
 // that never reach the plugin: they are always empty.
-func (l *backendLint) template(loc, text string) {
+func (l *backendLint) template(loc config.Location, text string) {
 	if !strings.Contains(text, "{{") {
 		return
 	}
@@ -494,25 +499,25 @@ func (l *backendLint) template(loc, text string) {
 	}
 }
 
-func (l *backendLint) headerChanges(loc string, changes map[string]*string) {
+func (l *backendLint) headerChanges(loc config.Location, changes map[string]*string) {
 	if l.b.noOp {
 		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(changes)) {
 		if changes[name] != nil && rules.CanonicalHeader(name) != "Content-Type" {
-			l.warn(rules.Key(loc, name), "never reaches clients: %s", l.b.notNoOp())
+			l.warn(loc.Key(name), "never reaches clients: %s", l.b.notNoOp())
 		}
 	}
 }
 
-func (l *backendLint) status(loc string, status int) {
+func (l *backendLint) status(loc config.Location, status int) {
 	if status == 200 || l.b.noOp || l.b.returnsErrorCode {
 		return
 	}
 	l.warn(loc, "clients never see %d: %s; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)", status, l.b.notNoOp())
 }
 
-func (l *backendLint) delegateTimeout(loc, timeout string, fallback bool) {
+func (l *backendLint) delegateTimeout(loc config.Location, timeout string, fallback bool) {
 	d, err := parseDuration(timeout)
 	if err != nil || d < l.b.timeout {
 		return
@@ -527,7 +532,7 @@ func (l *backendLint) delegateTimeout(loc, timeout string, fallback bool) {
 // delay warns about a rule's delay (a duration, or a range whose end is its
 // longest) that the endpoint's timeout cuts short: KrakenD then discards
 // the plugin's answer and gives the client its own error.
-func (l *backendLint) delay(loc, delay string) {
+func (l *backendLint) delay(loc config.Location, delay string) {
 	lo, hi, isRange := strings.Cut(delay, "-")
 	shortest, err := parseDuration(strings.TrimSpace(lo))
 	longest := shortest

@@ -52,45 +52,6 @@ func isIdentifier(s string) bool {
 	return true
 }
 
-// parseLocation reads a location the engine reports — `rules[2].match`,
-// `headers["X-Env"]` — back into a path. It stops at what it cannot read,
-// so the path found is at worst a parent of the place.
-func parseLocation(loc string) path {
-	var p path
-	for loc != "" {
-		switch {
-		case strings.HasPrefix(loc, `["`):
-			s, err := strconv.QuotedPrefix(loc[1:])
-			if err != nil {
-				return p
-			}
-			name, _ := strconv.Unquote(s)
-			p = p.member(name)
-			loc = strings.TrimPrefix(loc[1+len(s):], "]")
-		case strings.HasPrefix(loc, "["):
-			end := strings.IndexByte(loc, ']')
-			i, err := strconv.Atoi(loc[1:max(end, 1)])
-			if end < 0 || err != nil {
-				return p
-			}
-			p = p.element(i)
-			loc = loc[end+1:]
-		default:
-			loc = strings.TrimPrefix(loc, ".")
-			end := strings.IndexAny(loc, ".[")
-			if end < 0 {
-				end = len(loc)
-			}
-			if end == 0 {
-				return p
-			}
-			p = p.member(loc[:end])
-			loc = loc[end:]
-		}
-	}
-	return p
-}
-
 // positions maps every place of a JSON document to the byte offset where
 // it starts: its key for an object member, the value for the rest.
 type positions struct {

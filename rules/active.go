@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"krakend-rules/config"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +28,7 @@ var weekdays = map[string]time.Weekday{
 	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
 }
 
-func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
+func compileActive(errs *config.Errors, loc config.Path, a *config.Active) *activeWindow {
 	w := &activeWindow{loc: time.UTC}
 	parseTime := func(name, v string) time.Time {
 		if v == "" {
@@ -35,19 +36,19 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			errs.add(Field(loc, name), "must be an RFC 3339 time such as 2026-12-24T18:00:00Z, got %q", v)
+			errs.Add(loc.Field(name), "must be an RFC 3339 time such as 2026-12-24T18:00:00Z, got %q", v)
 		}
 		return t
 	}
 	w.from, w.until = parseTime("from", a.From), parseTime("until", a.Until)
 	if !w.from.IsZero() && !w.until.IsZero() && !w.until.After(w.from) {
-		errs.add(Field(loc, "until"), "must be after from")
+		errs.Add(loc.Field("until"), "must be after from")
 	}
 
 	if a.TZ != "" {
 		zone, err := time.LoadLocation(a.TZ)
 		if err != nil {
-			errs.add(Field(loc, "tz"), "unknown time zone %q", a.TZ)
+			errs.Add(loc.Field("tz"), "unknown time zone %q", a.TZ)
 		} else {
 			w.loc = zone
 		}
@@ -61,7 +62,7 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		for i, d := range a.Days {
 			wd, ok := weekdays[strings.ToLower(strings.TrimSpace(d))]
 			if !ok {
-				errs.add(Index(Field(loc, "days"), i), "unknown day %q (use mon, tue, wed, thu, fri, sat, sun)", d)
+				errs.Add(loc.Field("days").Index(i), "unknown day %q (use mon, tue, wed, thu, fri, sat, sun)", d)
 				continue
 			}
 			w.days[wd] = true
@@ -69,7 +70,7 @@ func compileActive(errs *errorList, loc string, a *Active) *activeWindow {
 		if a.Between != "" {
 			var err error
 			if w.start, w.end, err = parseBetween(a.Between); err != nil {
-				errs.add(Field(loc, "between"), "%v", err)
+				errs.Add(loc.Field("between"), "%v", err)
 			}
 		}
 	}

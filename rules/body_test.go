@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"krakend-rules/config"
 	"net/http/httptest"
 	"runtime"
 	"strconv"
@@ -84,7 +85,7 @@ func TestReplayIsByteForByte(t *testing.T) {
 	payload := []byte("{\"a\":\"\xff\x00 binary \r\n\"}")
 	for _, max := range []int64{1, 5, int64(len(payload)), 1 << 20} {
 		var b requestBody
-		b.reset(io.NopCloser(bytes.NewReader(payload)), -1, bodyLimits{max, DefaultMaxBodyDepth})
+		b.reset(io.NopCloser(bytes.NewReader(payload)), -1, bodyLimits{max, config.DefaultMaxBodyDepth})
 		b.JSON()
 		got, err := io.ReadAll(b.replay())
 		if err != nil || !bytes.Equal(got, payload) {
@@ -92,7 +93,7 @@ func TestReplayIsByteForByte(t *testing.T) {
 		}
 	}
 	var b requestBody
-	b.reset(nil, 0, bodyLimits{10, DefaultMaxBodyDepth})
+	b.reset(nil, 0, bodyLimits{10, config.DefaultMaxBodyDepth})
 	if _, ok := b.JSON(); ok || b.replay() != nil {
 		t.Error("no body became a body")
 	}

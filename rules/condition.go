@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"krakend-rules/config"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -314,15 +315,15 @@ func CanonicalHeader(name string) string { return http.CanonicalHeaderKey(name) 
 // form. A name that is not an HTTP token (RFC 9110, section 5.1) — with a
 // space, say, as in " X-Tenant" — could never match a request's header nor
 // be sent, so it is a configuration error rather than something to trim.
-func headerName(errs *errorList, loc, name string) string {
+func headerName(errs *config.Errors, loc config.Path, name string) string {
 	for i := 0; i < len(name); i++ {
 		if !isTokenChar(name[i]) {
-			errs.add(loc, "is not a valid header name: byte %d is %q (a header name is a token: letters, digits and !#$%%&'*+-.^_`|~)", i, name[i])
+			errs.Add(loc, "is not a valid header name: byte %d is %q (a header name is a token: letters, digits and !#$%%&'*+-.^_`|~)", i, name[i])
 			return name
 		}
 	}
 	if name == "" {
-		errs.add(loc, "is not a valid header name: it is empty")
+		errs.Add(loc, "is not a valid header name: it is empty")
 	}
 	return CanonicalHeader(name)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"krakend-rules/config"
 	"net"
 	"net/http"
 	"net/url"
@@ -76,65 +77,65 @@ type fallback struct {
 	answer   action
 }
 
-func compileDelegate(errs *errorList, loc string, cfg *Delegate, be *backend) *delegate {
+func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate, be *backend) *delegate {
 	d := &delegate{backend: be, templates: newTemplateSet(), status: cfg.Status}
 	changes := func(where string, m map[string]*string) []headerChange {
 		var out []headerChange
-		for _, name := range sortedKeys(m) {
+		for _, name := range config.SortedKeys(m) {
 			if m[name] == nil {
-				out = append(out, headerChange{name: headerName(errs, Key(Field(loc, where), name), name), remove: true})
+				out = append(out, headerChange{name: headerName(errs, loc.Field(where).Key(name), name), remove: true})
 				continue
 			}
-			v, err := compileText(d.templates, Key(Field(loc, where), name), *m[name])
+			v, err := compileText(d.templates, loc.Field(where).Key(name), *m[name])
 			if err == nil && v.template < 0 && controlByte(v.plain) >= 0 {
 				err = errControlByte(v.plain)
 			}
 			if err != nil {
-				errs.add(Key(Field(loc, where), name), "%v", err)
+				errs.Add(loc.Field(where).Key(name), "%v", err)
 				continue
 			}
-			out = append(out, headerChange{name: headerName(errs, Key(Field(loc, where), name), name), value: v})
+			out = append(out, headerChange{name: headerName(errs, loc.Field(where).Key(name), name), value: v})
 		}
 		return out
 	}
 	d.requestHeaders = changes("request_headers", cfg.RequestHeaders)
 	d.responseHeaders = changes("response_headers", cfg.ResponseHeaders)
 	if cfg.To != "" {
-		d.to = compileTarget(errs, Field(loc, "to"), d.templates, cfg.To)
+		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
 	if cfg.Timeout != "" {
 		t, err := time.ParseDuration(cfg.Timeout)
 		if err != nil || t <= 0 {
-			errs.add(Field(loc, "timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
+			errs.Add(loc.Field("timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
 		}
 		d.timeout = t
 	}
 	if f := cfg.Fallback; f != nil {
-		floc := Field(loc, "fallback")
+		floc := loc.Field("fallback")
 		d.fallback = &fallback{onStatus: map[int]bool{}}
 		statuses := f.OnStatus
 		if statuses == nil {
-			statuses = DefaultFallbackStatuses
+			statuses = config.DefaultFallbackStatuses
 		}
 		for _, st := range statuses {
 			d.fallback.onStatus[st] = true
 		}
 		if f.Mode != "" && f.Responses == nil {
-			errs.add(Field(floc, "mode"), "goes with responses")
+			errs.Add(floc.Field("mode"), "goes with responses")
 		}
 		switch {
 		case f.Response != nil && f.Responses != nil:
-			errs.add(floc, "has both response and responses: choose one")
+			errs.Add(floc, "has both response and responses: choose one")
 		case f.Response != nil:
-			d.fallback.answer = compileResponse(errs, Field(floc, "response"), f.Response, be.log)
+			d.fallback.answer = compileResponse(errs, floc.Field("response"), f.Response, be.log)
 		case f.Responses != nil:
 			d.fallback.answer = compileResponseSet(errs, floc, f.Mode, f.Responses, be.log)
 		default:
-			errs.add(floc, "has no answer: give it a response or responses")
+			errs.Add(floc, "has no answer: give it a response or responses")
 		}
 	}
 	if cfg.Shadow != nil {
-		d.shadow = &shadow{response: compileResponse(errs, Field(loc, "shadow"), cfg.Shadow, be.log)}
+		d.shadow = &shadow{response: compileResponse(errs, loc.Field("shadow"), cfg.Shadow, be.log)}
 	}
 	if len(d.templates.names) == 0 {
 		d.templates = nil
@@ -148,10 +149,10 @@ type target struct {
 	text  text
 }
 
-func compileTarget(errs *errorList, loc string, s *templateSet, src string) *target {
+func compileTarget(errs *config.Errors, loc config.Path, s *templateSet, src string) *target {
 	t, err := compileText(s, loc, src)
 	if err != nil {
-		errs.add(loc, "%v", err)
+		errs.Add(loc, "%v", err)
 		return nil
 	}
 	if t.template >= 0 {
@@ -159,7 +160,7 @@ func compileTarget(errs *errorList, loc string, s *templateSet, src string) *tar
 	}
 	u, err := parseTarget(src)
 	if err != nil {
-		errs.add(loc, "%v", err)
+		errs.Add(loc, "%v", err)
 		return nil
 	}
 	return &target{fixed: u}

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"krakend-rules/config"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -25,7 +26,7 @@ type Engine struct {
 	log         *logger
 	exchanges   sync.Pool
 
-	inline    []Rule // kept to recompile with each new rules_file
+	inline    []config.Rule // kept to recompile with each new rules_file
 	rulesFile *rulesFile
 }
 
@@ -38,8 +39,8 @@ type ruleSet struct {
 
 	// sources and locations are each rule's configuration and where it
 	// is, for Check.
-	sources   []Rule
-	locations []string
+	sources   []config.Rule
+	locations []config.Location
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -48,7 +49,7 @@ const DebugHeader = "X-Krakend-Rule"
 // delegatedValue is DebugHeader's value when no rule matched.
 var delegatedValue = []string{"delegated"}
 
-// rule is a compiled Rule.
+// rule is a compiled config.Rule.
 type rule struct {
 	name        string
 	position    int
@@ -82,7 +83,7 @@ type Options struct {
 // engine's idle backend connections are closed and its rules_file is no
 // longer watched.
 func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
-	cfg, decodeErr := Decode(raw)
+	cfg, decodeErr := config.Decode(raw)
 	compileOpts := opts
 	if decodeErr != nil {
 		// Compiled only to report every problem at once: nothing is put in
@@ -90,7 +91,7 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 		compileOpts.Logger = nil
 	}
 	e, compileErr := Compile(cfg, compileOpts)
-	if err := joinErrors(decodeErr, compileErr); err != nil {
+	if err := config.Join(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
 	if ctx == nil {
@@ -113,7 +114,7 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 // with its location. A rules_file that is missing or invalid is not an
 // error here: it is logged, and the engine fails closed until the file
 // becomes valid (New watches it).
-func Compile(cfg *Config, opts Options) (*Engine, error) {
+func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 	log := newLogger(opts.Logger, cfg.Label())
 	e := &Engine{
 		bodyLimits:  bodyLimits{bytes: cfg.MaxBodyBytes, depth: cfg.MaxBodyDepth},
@@ -127,28 +128,28 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 		transport = e.transport
 	}
 	if e.bodyLimits.bytes <= 0 {
-		e.bodyLimits.bytes = DefaultMaxBodyBytes
+		e.bodyLimits.bytes = config.DefaultMaxBodyBytes
 	}
 	if e.bodyLimits.depth <= 0 {
-		e.bodyLimits.depth = DefaultMaxBodyDepth
+		e.bodyLimits.depth = config.DefaultMaxBodyDepth
 	}
 	e.exchanges.New = func() any { return new(exchange) }
 	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, maxShadow: cfg.MaxShadowBytes, maxDepth: e.bodyLimits.depth, log: log}
 	if e.backend.maxResponse <= 0 {
-		e.backend.maxResponse = DefaultMaxResponseBytes
+		e.backend.maxResponse = config.DefaultMaxResponseBytes
 	}
 	if e.backend.maxShadow <= 0 {
-		e.backend.maxShadow = DefaultMaxShadowBytes
+		e.backend.maxShadow = config.DefaultMaxShadowBytes
 	}
 
-	var errs errorList
-	e.noMatch = compileDelegate(&errs, "", &Delegate{}, e.backend)
+	var errs config.Errors
+	e.noMatch = compileDelegate(&errs, nil, &config.Delegate{}, e.backend)
 	if cfg.RulesFile != "" {
 		e.rulesFile = compileRulesFile(&errs, cfg)
 	}
 	set, err := e.compileRules(nil, "")
-	errs = append(errs, flatten(err)...)
-	if err := errs.err(); err != nil {
+	errs = append(errs, config.List(err)...)
+	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	if e.rulesFile == nil {
@@ -164,12 +165,11 @@ func Compile(cfg *Config, opts Options) (*Engine, error) {
 // Checked is a configuration that loads, as the linter sees it.
 type Checked struct {
 	// Config is the decoded configuration.
-	Config *Config
+	Config *config.Config
 	// Rules are the inline rules followed by those of the rules_file, and
-	// Locations where each of them is ("rules[2]",
-	// "rules_file(mocks/rules.json).rules[0]").
-	Rules     []Rule
-	Locations []string
+	// Locations where each of them is.
+	Rules     []config.Rule
+	Locations []config.Location
 	// Warnings are what the engine logs at load: rules that never apply.
 	Warnings []Warning
 }
@@ -179,9 +179,9 @@ type Checked struct {
 // backend fail closed, each with its location, or else the rules and the
 // warnings the engine would log at load.
 func Check(raw any) (*Checked, error) {
-	cfg, decodeErr := Decode(raw)
+	cfg, decodeErr := config.Decode(raw)
 	e, compileErr := Compile(cfg, Options{})
-	if err := joinErrors(decodeErr, compileErr); err != nil {
+	if err := config.Join(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
 	defer e.transport.CloseIdleConnections()
@@ -194,18 +194,18 @@ func Check(raw any) (*Checked, error) {
 
 // compileRules compiles the inline rules followed by the rules of a
 // rules_file (nil when there is none).
-func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, error) {
-	var errs errorList
+func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSet, error) {
+	var inlineErrs, fileErrs config.Errors
 	set := &ruleSet{}
-	names := map[string]string{}
-	all := append(append([]Rule(nil), e.inline...), fileRules...)
-	locs := make([]string, len(all))
+	names := map[string]config.Location{}
+	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
+	locs := make([]config.Location, len(all))
 	for i := range all {
 		rc := &all[i]
-		loc, defaultName := Index("rules", i), "rule["+strconv.Itoa(i)+"]"
+		loc, defaultName, errs := config.Location{At: config.At("rules").Index(i)}, "rule["+strconv.Itoa(i)+"]", &inlineErrs
 		if i >= len(e.inline) {
 			j := i - len(e.inline)
-			loc = fileLocation(fileName) + Index("rules", j)
+			loc, errs = config.Location{File: fileName, At: config.At("rules").Index(j)}, &fileErrs
 			defaultName = fileName + ":rule[" + strconv.Itoa(j) + "]"
 		}
 		name := rc.Name
@@ -214,7 +214,7 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 		}
 		locs[i] = loc
 		if first, dup := names[name]; dup {
-			errs.add(Field(loc, "name"), "duplicate rule name %q (also %s)", name, first)
+			errs.Add(loc.At.Field("name"), "duplicate rule name %q (also %s)", name, first)
 		} else {
 			names[name] = loc
 		}
@@ -226,11 +226,11 @@ func (e *Engine) compileRules(fileRules []Rule, fileName string) (*ruleSet, erro
 			debugValue:  []string{sanitizeHeaderValue(name)},
 		}
 		set.rules = append(set.rules, r)
-		if !rc.undecodable {
-			compileRule(&errs, loc, r, rc, e.backend)
+		if !rc.Undecodable {
+			compileRule(errs, loc.At, r, rc, e.backend)
 		}
 	}
-	if err := errs.err(); err != nil {
+	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
 	set.sources, set.locations = all, locs
@@ -258,20 +258,9 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 }
 
-// flatten returns the errors joined in err, one by one.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	if err != nil {
-		return []error{err}
-	}
-	return nil
-}
-
-func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
+func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend) {
 	if rc.Match != nil {
-		r.conditions, r.needsBody = compileMatch(errs, Field(loc, "match"), rc.Match)
+		r.conditions, r.needsBody = compileMatch(errs, loc.Field("match"), rc.Match)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
@@ -279,7 +268,7 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 		}
 	}
 	if rc.Active != nil {
-		r.active = compileActive(errs, Field(loc, "active"), rc.Active)
+		r.active = compileActive(errs, loc.Field("active"), rc.Active)
 	}
 	if rc.Probability != nil {
 		r.probability = *rc.Probability
@@ -287,7 +276,7 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 	if rc.Delay != "" {
 		d, err := compileDelay(rc.Delay)
 		if err != nil {
-			errs.add(Field(loc, "delay"), "%v", err)
+			errs.Add(loc.Field("delay"), "%v", err)
 		}
 		r.delay = &d
 	}
@@ -295,23 +284,23 @@ func compileRule(errs *errorList, loc string, r *rule, rc *Rule, be *backend) {
 		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
 	}
 	if rc.Mode != "" && rc.Responses == nil {
-		errs.add(Field(loc, "mode"), "goes with responses")
+		errs.Add(loc.Field("mode"), "goes with responses")
 	}
 
-	switch countTrue(rc.Response != nil, rc.Responses != nil, rc.Delegate != nil) {
+	switch rc.Actions() {
 	case 0:
-		errs.add(loc, "has no action: give it a response, responses or a delegate")
+		errs.Add(loc, "has no action: give it a response, responses or a delegate")
 	case 1:
 		switch {
 		case rc.Response != nil:
-			r.action = compileResponse(errs, Field(loc, "response"), rc.Response, be.log)
+			r.action = compileResponse(errs, loc.Field("response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
 		default:
-			r.action = compileDelegate(errs, Field(loc, "delegate"), rc.Delegate, be)
+			r.action = compileDelegate(errs, loc.Field("delegate"), rc.Delegate, be)
 		}
 	default:
-		errs.add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
+		errs.Add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
 	}
 }
 
@@ -400,9 +389,9 @@ func (r *rule) matches(x *exchange) bool {
 // that fails closed. raw is the configuration as the gateway handed it
 // over; nil when there was none.
 func FailClosed(l Logger, raw any, err error) http.Handler {
-	cfg, _ := Decode(raw)
+	cfg, _ := config.Decode(raw)
 	log := newLogger(l, cfg.Label())
-	errs := flatten(err)
+	errs := config.List(err)
 	log.Error(fmt.Sprintf("invalid configuration (%s): every request to this backend answers 500:", plural(len(errs), "error")))
 	for _, e := range errs {
 		log.Error("invalid configuration:", e.Error())

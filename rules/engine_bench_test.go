@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -253,8 +254,8 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
-func mustDecode(b *testing.B, raw any) *Config {
-	cfg, err := Decode(raw)
+func mustDecode(b *testing.B, raw any) *config.Config {
+	cfg, err := config.Decode(raw)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"context"
+	"krakend-rules/config"
 	"net/http/httptest"
 	"strconv"
 	"testing"
@@ -22,7 +23,7 @@ func TestFastTemplatesAgreeWithTextTemplate(t *testing.T) {
 
 	var set = newTemplateSet()
 	for i, text := range append(templates, slow...) {
-		if _, err := set.add("t"+strconv.Itoa(i), text); err != nil {
+		if _, err := set.add(config.At("t"+strconv.Itoa(i)), text); err != nil {
 			t.Fatal(err)
 		}
 	}

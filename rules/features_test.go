@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"encoding/base64"
+	"krakend-rules/config"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -306,33 +307,33 @@ func TestActiveWindow(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		active Active
+		active config.Active
 		now    string
 		in     bool
 		left   int64
 	}{
-		{"inside from-until", Active{From: "2026-01-01T00:00:00Z", Until: "2026-01-02T00:00:00Z"}, "2026-01-01T23:59:00Z", true, 60},
-		{"until is exclusive", Active{Until: "2026-01-02T00:00:00Z"}, "2026-01-02T00:00:00Z", false, 0},
-		{"from is inclusive, no end", Active{From: "2026-01-01T00:00:00Z"}, "2026-01-01T00:00:00Z", true, 0},
+		{"inside from-until", config.Active{From: "2026-01-01T00:00:00Z", Until: "2026-01-02T00:00:00Z"}, "2026-01-01T23:59:00Z", true, 60},
+		{"until is exclusive", config.Active{Until: "2026-01-02T00:00:00Z"}, "2026-01-02T00:00:00Z", false, 0},
+		{"from is inclusive, no end", config.Active{From: "2026-01-01T00:00:00Z"}, "2026-01-01T00:00:00Z", true, 0},
 		// 2026-11-28 is a Saturday.
-		{"weekend nights", Active{Days: []string{"sat", "sun"}, Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", true, 3600},
-		{"start is inclusive", Active{Days: []string{"sat"}, Between: "02:00-04:00"}, "2026-11-28T02:00:00Z", true, 7200},
-		{"end is exclusive", Active{Days: []string{"sat"}, Between: "02:00-04:00"}, "2026-11-28T04:00:00Z", false, 0},
-		{"another day", Active{Days: []string{"sun"}, Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", false, 0},
-		{"past midnight, evening", Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-27T23:00:00Z", true, 3 * 3600},
-		{"past midnight, next morning", Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-28T01:00:00Z", true, 3600},
-		{"past midnight, not the morning before", Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-27T01:00:00Z", false, 0},
-		{"24:00 as an end", Active{Days: []string{"sat"}, Between: "20:00-24:00"}, "2026-11-28T23:30:00Z", true, 1800},
-		{"whole days run on", Active{Days: []string{"sat", "sun"}}, "2026-11-28T12:00:00Z", true, 36 * 3600},
-		{"a zone", Active{Days: []string{"sat"}, Between: "02:00-04:00", TZ: "Europe/Madrid"}, "2026-11-28T01:30:00Z", true, 5400},
-		{"a zone, outside", Active{Days: []string{"sat"}, Between: "02:00-04:00", TZ: "Europe/Madrid"}, "2026-11-28T03:30:00Z", false, 0},
-		{"until cuts the weekly window", Active{Until: "2026-11-28T03:30:00Z", Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", true, 1800},
+		{"weekend nights", config.Active{Days: []string{"sat", "sun"}, Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", true, 3600},
+		{"start is inclusive", config.Active{Days: []string{"sat"}, Between: "02:00-04:00"}, "2026-11-28T02:00:00Z", true, 7200},
+		{"end is exclusive", config.Active{Days: []string{"sat"}, Between: "02:00-04:00"}, "2026-11-28T04:00:00Z", false, 0},
+		{"another day", config.Active{Days: []string{"sun"}, Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", false, 0},
+		{"past midnight, evening", config.Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-27T23:00:00Z", true, 3 * 3600},
+		{"past midnight, next morning", config.Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-28T01:00:00Z", true, 3600},
+		{"past midnight, not the morning before", config.Active{Days: []string{"fri"}, Between: "22:00-02:00"}, "2026-11-27T01:00:00Z", false, 0},
+		{"24:00 as an end", config.Active{Days: []string{"sat"}, Between: "20:00-24:00"}, "2026-11-28T23:30:00Z", true, 1800},
+		{"whole days run on", config.Active{Days: []string{"sat", "sun"}}, "2026-11-28T12:00:00Z", true, 36 * 3600},
+		{"a zone", config.Active{Days: []string{"sat"}, Between: "02:00-04:00", TZ: "Europe/Madrid"}, "2026-11-28T01:30:00Z", true, 5400},
+		{"a zone, outside", config.Active{Days: []string{"sat"}, Between: "02:00-04:00", TZ: "Europe/Madrid"}, "2026-11-28T03:30:00Z", false, 0},
+		{"until cuts the weekly window", config.Active{Until: "2026-11-28T03:30:00Z", Between: "02:00-04:00"}, "2026-11-28T03:00:00Z", true, 1800},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var errs errorList
-			w := compileActive(&errs, "active", &tt.active)
-			if err := errs.err(); err != nil {
+			var errs config.Errors
+			w := compileActive(&errs, config.At("active"), &tt.active)
+			if err := errs.Err(); err != nil {
 				t.Fatal(err)
 			}
 			now := at(tt.now)

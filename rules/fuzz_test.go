@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -70,7 +71,7 @@ const fuzzRules = `{"max_body_bytes": 256, "rules":[
 	{"name":"exact","match":{"path":"/exact"},"response":{}}]}`
 
 func reference(method, path string, header http.Header, query url.Values, body []byte, maxBody int) string {
-	bodyOK := len(body) > 0 && len(body) <= maxBody && json.Valid(body) && maxNesting(body) <= DefaultMaxBodyDepth
+	bodyOK := len(body) > 0 && len(body) <= maxBody && json.Valid(body) && maxNesting(body) <= config.DefaultMaxBodyDepth
 	values := func(p string) []string {
 		if !bodyOK {
 			return nil

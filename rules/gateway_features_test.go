@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"io"
+	"krakend-rules/config"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -185,7 +186,7 @@ func TestJSONDifferences(t *testing.T) {
 		{`{}`, `{`, `$ (the mock is not JSON, or nests deeper than max_body_depth)`},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock), DefaultMaxBodyDepth), "|"); got != tt.want {
+		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock), config.DefaultMaxBodyDepth), "|"); got != tt.want {
 			t.Errorf("%s vs %s: got %q, want %q", tt.real, tt.mock, got, tt.want)
 		}
 	}

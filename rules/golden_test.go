@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"krakend-rules/config"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,9 +32,9 @@ func TestInvalidConfigs(t *testing.T) {
 			if err == nil || e != nil {
 				t.Fatal("the configuration was accepted")
 			}
-			var ce *ConfigError
+			var ce *config.Error
 			if !errors.As(err, &ce) {
-				t.Errorf("the errors are not *ConfigError")
+				t.Errorf("the errors are not *config.Error")
 			}
 			got := err.Error() + "\n"
 			golden := strings.TrimSuffix(file, ".json") + ".err"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -133,14 +134,14 @@ func decodeEcho(t *testing.T, body string) echoed {
 // loadWithRulesFile loads a configuration as New does, without starting the
 // poller: tests call reloadRulesFile themselves, for a poll. It must not
 // block, whatever the rules_file is.
-func loadWithRulesFile(t *testing.T, config string, log Logger) *Engine {
+func loadWithRulesFile(t *testing.T, text string, log Logger) *Engine {
 	t.Helper()
-	cfg, err := Decode(decodeJSON(t, config))
+	cfg, err := config.Decode(decodeJSON(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var e *Engine
-	within(t, "loading "+config, func() { e, err = Compile(cfg, Options{Logger: log}) })
+	within(t, "loading "+text, func() { e, err = Compile(cfg, Options{Logger: log}) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"krakend-rules/config"
 	"unicode/utf8"
 )
 
@@ -22,7 +23,7 @@ type jsonPart struct {
 
 // compileJSONBody encodes v (as decoded from JSON: maps, slices, strings,
 // float64, bool, nil) with object keys sorted.
-func compileJSONBody(errs *errorList, s *templateSet, loc string, v any) jsonBody {
+func compileJSONBody(errs *config.Errors, s *templateSet, loc config.Path, v any) jsonBody {
 	e := jsonEncoder{errs: errs, set: s}
 	e.value(loc, v)
 	e.flush()
@@ -58,7 +59,7 @@ func (b jsonBody) render(bt *boundTemplates, buf, scratch *bytes.Buffer) error {
 }
 
 type jsonEncoder struct {
-	errs  *errorList
+	errs  *config.Errors
 	set   *templateSet
 	buf   []byte
 	parts []jsonPart
@@ -71,14 +72,14 @@ func (e *jsonEncoder) flush() {
 	}
 }
 
-func (e *jsonEncoder) value(loc string, v any) {
+func (e *jsonEncoder) value(loc config.Path, v any) {
 	switch v := v.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 	case bool, float64, int, int64:
 		b, err := json.Marshal(v)
 		if err != nil { // NaN or infinity cannot come from JSON, but say so if they do
-			e.errs.add(loc, "cannot be encoded as JSON: %v", err)
+			e.errs.Add(loc, "cannot be encoded as JSON: %v", err)
 		}
 		e.buf = append(e.buf, b...)
 	case string:
@@ -88,7 +89,7 @@ func (e *jsonEncoder) value(loc string, v any) {
 		}
 		i, err := e.set.add(loc, v)
 		if err != nil {
-			e.errs.add(loc, "%v", err)
+			e.errs.Add(loc, "%v", err)
 			return
 		}
 		e.flush()
@@ -99,22 +100,22 @@ func (e *jsonEncoder) value(loc string, v any) {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
-			e.value(Index(loc, i), el)
+			e.value(loc.Index(i), el)
 		}
 		e.buf = append(e.buf, ']')
 	case map[string]any:
 		e.buf = append(e.buf, '{')
-		for i, k := range sortedKeys(v) {
+		for i, k := range config.SortedKeys(v) {
 			if i > 0 {
 				e.buf = append(e.buf, ',')
 			}
 			e.buf = appendJSONString(e.buf, []byte(k))
 			e.buf = append(e.buf, ':')
-			e.value(Field(loc, k), v[k])
+			e.value(loc.Field(k), v[k])
 		}
 		e.buf = append(e.buf, '}')
 	default:
-		e.errs.add(loc, "cannot be encoded as JSON: unexpected %s", fmt.Sprintf("%T", v))
+		e.errs.Add(loc, "cannot be encoded as JSON: unexpected %s", fmt.Sprintf("%T", v))
 	}
 }
 

@@ -1,26 +1,18 @@
 package rules
 
-// DefaultMaxBodyDepth is how deeply a request body may nest its arrays and
-// objects and still be evaluated, when max_body_depth is not set.
-const DefaultMaxBodyDepth = 1000
-
-// MaxBodyDepthLimit is the largest max_body_depth a configuration may set.
-// Everything that walks a body after validJSON accepted it (gjson look-ups,
-// body_json, shadow comparison) may recurse once per level, so the depth is
-// what bounds their stack: 10 000 levels cost a few MiB of stack at most.
-const MaxBodyDepthLimit = 10000
+import "krakend-rules/config"
 
 // validJSON reports whether data is exactly one JSON value (RFC 8259),
 // surrounded by optional white space, whose arrays and objects nest at most
-// maxDepth levels (at most MaxBodyDepthLimit).
+// maxDepth levels (at most config.MaxBodyDepthLimit).
 //
 // It is a loop over the bytes with an explicit stack of one bit per open
 // container, not a recursive descent: a client controls the body, and a
 // body of nothing but "[" must cost neither stack nor memory (gjson.Valid
 // and the decoders of encoding/json recurse, or grow a stack, per level).
 func validJSON(data []byte, maxDepth int) bool {
-	maxDepth = min(maxDepth, MaxBodyDepthLimit)
-	var objects [MaxBodyDepthLimit/64 + 1]uint64 // bit d: the container at depth d is an object
+	maxDepth = min(maxDepth, config.MaxBodyDepthLimit)
+	var objects [config.MaxBodyDepthLimit/64 + 1]uint64 // bit d: the container at depth d is an object
 	depth := 0
 	i := 0
 value: // a value must start at i

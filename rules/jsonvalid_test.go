@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"krakend-rules/config"
 	"strings"
 	"testing"
 )
@@ -66,7 +67,7 @@ func TestValidJSONNeverRecurses(t *testing.T) {
 	for _, open := range []string{"[", `{"a":`} {
 		doc := []byte(strings.Repeat(open, 4<<20))
 		allocs := testing.AllocsPerRun(1, func() {
-			if validJSON(doc, MaxBodyDepthLimit) {
+			if validJSON(doc, config.MaxBodyDepthLimit) {
 				t.Errorf("%q × 4M accepted", open)
 			}
 		})

@@ -2,22 +2,23 @@ package rules
 
 import (
 	"fmt"
+	"krakend-rules/config"
 	"net/netip"
 	"strings"
 
 	"github.com/gobwas/glob"
 )
 
-// compileMatch turns a Match into conditions, cheapest first, so that a rule
+// compileMatch turns a config.Match into conditions, cheapest first, so that a rule
 // that cannot match is usually rejected without parsing the query or
 // reading the body. needsBody tells whether any condition, nested ones
 // included, looks at the body.
-func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, needsBody bool) {
+func compileMatch(errs *config.Errors, loc config.Path, m *config.Match) (conds []condition, needsBody bool) {
 	patterns := func(c glob.Compiler, where string, src map[string]string, add func(name string, p pattern)) {
-		for _, name := range sortedKeys(src) {
+		for _, name := range config.SortedKeys(src) {
 			p, err := compilePattern(c, src[name])
 			if err != nil {
-				errs.add(Key(Field(loc, where), name), "%v", err)
+				errs.Add(loc.Field(where).Key(name), "%v", err)
 			}
 			add(name, p)
 		}
@@ -25,7 +26,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 	single := func(c glob.Compiler, where, src string) pattern {
 		p, err := compilePattern(c, src)
 		if err != nil {
-			errs.add(Field(loc, where), "%v", err)
+			errs.Add(loc.Field(where), "%v", err)
 		}
 		return p
 	}
@@ -48,7 +49,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 		for i, s := range m.RemoteIP {
 			p, err := parsePrefix(s)
 			if err != nil {
-				errs.add(Index(Field(loc, "remote_ip"), i), "%v", err)
+				errs.Add(loc.Field("remote_ip").Index(i), "%v", err)
 				continue
 			}
 			ranges = append(ranges, p)
@@ -56,7 +57,7 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 		conds = append(conds, ranges)
 	}
 	patterns(valueGlobs, "headers", m.Headers, func(name string, p pattern) {
-		conds = append(conds, headerCondition{name: headerName(errs, Key(Field(loc, "headers"), name), name), pattern: p})
+		conds = append(conds, headerCondition{name: headerName(errs, loc.Field("headers").Key(name), name), pattern: p})
 	})
 	patterns(valueGlobs, "query", m.Query, func(name string, p pattern) {
 		conds = append(conds, queryCondition{name: name, pattern: p})
@@ -67,20 +68,20 @@ func compileMatch(errs *errorList, loc string, m *Match) (conds []condition, nee
 	if len(m.Any) > 0 {
 		var alternatives anyCondition
 		for i := range m.Any {
-			sub, body := compileMatch(errs, Index(Field(loc, "any"), i), &m.Any[i])
+			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i])
 			alternatives = append(alternatives, sub)
 			needsBody = needsBody || body
 		}
 		conds = append(conds, alternatives)
 	}
 	if m.Not != nil {
-		sub, body := compileMatch(errs, Field(loc, "not"), m.Not)
+		sub, body := compileMatch(errs, loc.Field("not"), m.Not)
 		conds = append(conds, notCondition(sub))
 		needsBody = needsBody || body
 	}
 	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) {
 		if path == "" {
-			errs.add(Key(Field(loc, "body"), path), "a body condition needs a gjson path")
+			errs.Add(loc.Field("body").Key(path), "a body condition needs a gjson path")
 		}
 		conds = append(conds, bodyCondition{path: path, pattern: p})
 		needsBody = true

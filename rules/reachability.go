@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"krakend-rules/config"
 	"net/netip"
 	"reflect"
 	"strconv"
@@ -12,17 +13,17 @@ import (
 // written, such as a rule that can never apply. The configuration loads;
 // the warning is logged at load and reported by the linter.
 type Warning struct {
-	// Location is where the problem is, as in ConfigError.
-	Location string
+	// Location is where the problem is, as in a configuration error.
+	config.Location
 	// Problem says what is wrong.
 	Problem string
 }
 
 func (w Warning) String() string {
-	if w.Location == "" {
-		return w.Problem
+	if loc := w.Location.String(); loc != "" {
+		return loc + ": " + w.Problem
 	}
-	return w.Location + ": " + w.Problem
+	return w.Problem
 }
 
 // maxCoverChecks bounds the comparisons of rule pairs that
@@ -45,7 +46,7 @@ const maxCoverChecks = 1_000_000
 // with it — those with no path, the same path, or a glob whose literal
 // start begins the later path's — so a list of rules on distinct paths
 // costs about one map lookup per character of each path.
-func unreachableRules(all []Rule, compiled []*rule, locs []string) []Warning {
+func unreachableRules(all []config.Rule, compiled []*rule, locs []config.Location) []Warning {
 	var out []Warning
 	shapes := make([]ruleShape, len(all))
 	var pathless []int             // candidates for every rule: no path, or "/**"
@@ -55,7 +56,7 @@ func unreachableRules(all []Rule, compiled []*rule, locs []string) []Warning {
 	for j := range all {
 		l := newRuleShape(&all[j], compiled[j])
 		shapes[j] = l
-		if all[j].undecodable {
+		if all[j].Undecodable {
 			continue
 		}
 		if all[j].Probability != nil && *all[j].Probability == 0 {
@@ -102,7 +103,7 @@ func unreachableRules(all []Rule, compiled []*rule, locs []string) []Warning {
 				why = "has no conditions: it applies to every request"
 			}
 			out = append(out, Warning{locs[j], "never applies: rule " + strconv.Quote(compiled[first].name) +
-				" (" + locs[first] + ") comes first and " + why})
+				" (" + locs[first].String() + ") comes first and " + why})
 		}
 
 		if !l.certain {
@@ -124,7 +125,7 @@ func unreachableRules(all []Rule, compiled []*rule, locs []string) []Warning {
 
 // ruleShape is what unreachableRules compares of a rule, prepared once.
 type ruleShape struct {
-	rule    *Rule
+	rule    *config.Rule
 	empty   bool // no conditions at all
 	certain bool // always active, probability 1: it applies whenever it matches
 	path    pathKind
@@ -142,7 +143,7 @@ const (
 	otherPath            // a regexp or a negated pattern
 )
 
-func newRuleShape(rc *Rule, r *rule) ruleShape {
+func newRuleShape(rc *config.Rule, r *rule) ruleShape {
 	s := ruleShape{
 		rule:    rc,
 		empty:   isEmptyMatch(rc.Match),
@@ -185,14 +186,14 @@ func covers(e, l *ruleShape) bool {
 	return matchCovers(e.rule.Match, l.rule.Match, e.glob)
 }
 
-func isEmptyMatch(m *Match) bool {
-	return m == nil || reflect.DeepEqual(*m, Match{})
+func isEmptyMatch(m *config.Match) bool {
+	return m == nil || reflect.DeepEqual(*m, config.Match{})
 }
 
 // matchCovers reports whether every request that satisfies l satisfies e:
 // each condition e sets is implied by a condition of l.
 // eGlob is e's path compiled, if at hand.
-func matchCovers(e, l *Match, eGlob *pattern) bool {
+func matchCovers(e, l *config.Match, eGlob *pattern) bool {
 	if e.Path != "" && !pathCovers(e.Path, eGlob, l.Path) {
 		return false
 	}
@@ -226,7 +227,7 @@ func matchCovers(e, l *Match, eGlob *pattern) bool {
 
 // someAlternativeCovers: when l's own conditions imply one alternative of
 // e's any, they imply the any.
-func someAlternativeCovers(alternatives []Match, l *Match) bool {
+func someAlternativeCovers(alternatives []config.Match, l *config.Match) bool {
 	for i := range alternatives {
 		if matchCovers(&alternatives[i], l, nil) {
 			return true

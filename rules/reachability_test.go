@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"krakend-rules/config"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -57,10 +58,10 @@ func TestUnreachableRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			config := fmt.Sprintf(`{"rules": [%s, %s]}`, withAction(tt.a, "a"), withAction(tt.b, "b"))
-			checked, err := Check(decodeJSON(t, config))
+			cfg := fmt.Sprintf(`{"rules": [%s, %s]}`, withAction(tt.a, "a"), withAction(tt.b, "b"))
+			checked, err := Check(decodeJSON(t, cfg))
 			if err != nil {
-				t.Fatalf("config rejected: %v\n%s", err, config)
+				t.Fatalf("config rejected: %v\n%s", err, cfg)
 			}
 			var got []string
 			for _, w := range checked.Warnings {
@@ -71,7 +72,7 @@ func TestUnreachableRules(t *testing.T) {
 				want = []string{tt.want}
 			}
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
-				t.Errorf("%s\n got: %q\nwant: %q", config, got, want)
+				t.Errorf("%s\n got: %q\nwant: %q", cfg, got, want)
 			}
 		})
 	}
@@ -207,7 +208,11 @@ func TestCheck(t *testing.T) {
 		names = append(names, r.Name)
 	}
 	want := "rules[0] rules_file(" + good + ").rules[0]"
-	if got := strings.Join(checked.Locations, " "); got != want || strings.Join(names, " ") != "g f" {
+	var locs []string
+	for _, l := range checked.Locations {
+		locs = append(locs, l.String())
+	}
+	if got := strings.Join(locs, " "); got != want || strings.Join(names, " ") != "g f" {
 		t.Errorf("rules %q at %q, want g f at %q", names, got, want)
 	}
 	if len(checked.Warnings) != 1 || !strings.Contains(checked.Warnings[0].String(), `rule "g" (rules[0]) comes first`) {
@@ -245,10 +250,10 @@ func TestUnreachableRulesFindWhatComparingEveryPairFinds(t *testing.T) {
 			}
 			rules = append(rules, fmt.Sprintf(`{"name": "r%d", %s"match": {%s}, "response": {}}`, i, extra, strings.Join(conds, ", ")))
 		}
-		config := `{"rules": [` + strings.Join(rules, ",") + `]}`
-		checked, err := Check(decodeJSON(t, config))
+		cfg := `{"rules": [` + strings.Join(rules, ",") + `]}`
+		checked, err := Check(decodeJSON(t, cfg))
 		if err != nil {
-			t.Fatalf("%v\n%s", err, config)
+			t.Fatalf("%v\n%s", err, cfg)
 		}
 		var got []string
 		for _, w := range checked.Warnings {
@@ -256,7 +261,7 @@ func TestUnreachableRulesFindWhatComparingEveryPairFinds(t *testing.T) {
 		}
 
 		// The reference: every earlier rule against every later one.
-		e, err := Compile(&Config{Rules: checked.Rules}, Options{})
+		e, err := Compile(&config.Config{Rules: checked.Rules}, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +282,7 @@ func TestUnreachableRulesFindWhatComparingEveryPairFinds(t *testing.T) {
 			ok = strings.HasPrefix(got[k], want[k])
 		}
 		if !ok {
-			t.Fatalf("round %d:\n%s\n got: %q\nwant: %q", round, config, got, want)
+			t.Fatalf("round %d:\n%s\n got: %q\nwant: %q", round, cfg, got, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"krakend-rules/config"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -38,20 +39,20 @@ type headerText struct {
 	value text
 }
 
-func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *response {
+func compileResponse(errs *config.Errors, loc config.Path, cfg *config.Response, log *logger) *response {
 	r := &response{status: cfg.Status, rawBody: -1, templates: newTemplateSet(), log: log}
 	hasTemplates := false
 
 	hasContentType := false
-	for _, name := range sortedKeys(cfg.Headers) {
-		canon := headerName(errs, Key(Field(loc, "headers"), name), name)
+	for _, name := range config.SortedKeys(cfg.Headers) {
+		canon := headerName(errs, loc.Field("headers").Key(name), name)
 		hasContentType = hasContentType || canon == "Content-Type"
-		v, err := compileText(r.templates, Key(Field(loc, "headers"), name), cfg.Headers[name])
+		v, err := compileText(r.templates, loc.Field("headers").Key(name), cfg.Headers[name])
 		switch {
 		case err != nil:
-			errs.add(Key(Field(loc, "headers"), name), "%v", err)
+			errs.Add(loc.Field("headers").Key(name), "%v", err)
 		case v.template < 0 && controlByte(v.plain) >= 0:
-			errs.add(Key(Field(loc, "headers"), name), "%v", errControlByte(v.plain))
+			errs.Add(loc.Field("headers").Key(name), "%v", errControlByte(v.plain))
 		case v.template >= 0:
 			r.templated = append(r.templated, headerText{name: canon, value: v})
 			hasTemplates = true
@@ -67,30 +68,30 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 	case cfg.BodyFile != "":
 		// Like a rules_file: never a file whose reading blocks or never
 		// ends, and bounded.
-		content, _, _, problem := readConfigFile(cfg.BodyFile, "body_file", MaxBodyFileBytes)
+		content, _, _, problem := readConfigFile(cfg.BodyFile, "body_file", config.MaxBodyFileBytes)
 		if problem != "" {
-			errs.add(Field(loc, "body_file"), "%s", problem)
+			errs.Add(loc.Field("body_file"), "%s", problem)
 			break
 		}
 		if !strings.HasSuffix(cfg.BodyFile, ".tmpl") {
 			r.body = content
 			break
 		}
-		i, err := r.templates.add(Field(loc, "body_file"), string(content))
+		i, err := r.templates.add(loc.Field("body_file"), string(content))
 		if err != nil {
-			errs.add(Field(loc, "body_file"), "%s: %v", cfg.BodyFile, err)
+			errs.Add(loc.Field("body_file"), "%s: %v", cfg.BodyFile, err)
 		}
 		r.rawBody = i
 		hasTemplates = true
 	case cfg.HasBodyTemplate:
-		i, err := r.templates.add(Field(loc, "body_template"), cfg.BodyTemplate)
+		i, err := r.templates.add(loc.Field("body_template"), cfg.BodyTemplate)
 		if err != nil {
-			errs.add(Field(loc, "body_template"), "%v", err)
+			errs.Add(loc.Field("body_template"), "%v", err)
 		}
 		r.rawBody = i
 		hasTemplates = true
 	case cfg.HasBody:
-		r.jsonBody = compileJSONBody(errs, r.templates, Field(loc, "body"), cfg.Body)
+		r.jsonBody = compileJSONBody(errs, r.templates, loc.Field("body"), cfg.Body)
 		if body, ok := r.jsonBody.static(); ok {
 			r.body = body
 		} else {
@@ -99,7 +100,7 @@ func compileResponse(errs *errorList, loc string, cfg *Response, log *logger) *r
 	}
 
 	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.HasBodyTemplate || cfg.BodyFile != "") {
-		errs.add(Field(loc, "body"), "status %d does not allow a body", r.status)
+		errs.Add(loc.Field("body"), "status %d does not allow a body", r.status)
 	}
 	if !hasTemplates {
 		r.templates = nil
@@ -232,16 +233,16 @@ var modes = map[string]func(count uint64, n int) int{
 	"random":   func(_ uint64, n int) int { return rand.IntN(n) },
 }
 
-func compileResponseSet(errs *errorList, loc, mode string, cfgs []Response, log *logger) *responseSet {
+func compileResponseSet(errs *config.Errors, loc config.Path, mode string, cfgs []config.Response, log *logger) *responseSet {
 	if mode == "" {
 		mode = "sequence"
 	}
 	set := &responseSet{pick: modes[mode]}
 	if set.pick == nil {
-		errs.add(Field(loc, "mode"), "must be sequence, random or stick, got %q", mode)
+		errs.Add(loc.Field("mode"), "must be sequence, random or stick, got %q", mode)
 	}
 	for i := range cfgs {
-		set.responses = append(set.responses, compileResponse(errs, Index(Field(loc, "responses"), i), &cfgs[i], log))
+		set.responses = append(set.responses, compileResponse(errs, loc.Field("responses").Index(i), &cfgs[i], log))
 	}
 	return set
 }

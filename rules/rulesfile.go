@@ -3,11 +3,10 @@ package rules
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"krakend-rules/config"
 	"os"
 	"strconv"
 	"time"
@@ -45,20 +44,17 @@ type rulesFile struct {
 	now     func() time.Time // the clock; nil is time.Now
 }
 
-func compileRulesFile(errs *errorList, cfg *Config) *rulesFile {
+func compileRulesFile(errs *config.Errors, cfg *config.Config) *rulesFile {
 	f := &rulesFile{path: cfg.RulesFile, interval: DefaultReloadInterval}
 	if cfg.ReloadInterval != "" {
 		d, err := time.ParseDuration(cfg.ReloadInterval)
 		if err != nil || d < 100*time.Millisecond {
-			errs.add("reload_interval", "must be a duration of at least 100ms such as \"2s\", got %q", cfg.ReloadInterval)
+			errs.Add(config.At("reload_interval"), "must be a duration of at least 100ms such as \"2s\", got %q", cfg.ReloadInterval)
 		}
 		f.interval = d
 	}
 	return f
 }
-
-// fileLocation starts the location of a problem inside a rules_file.
-func fileLocation(path string) string { return "rules_file(" + path + ")." }
 
 // watchRulesFile polls the rules_file until ctx ends.
 func (e *Engine) watchRulesFile(ctx context.Context) {
@@ -118,14 +114,14 @@ func (e *Engine) reloadRulesFile() {
 		return
 	}
 	f.last = content
-	fileRules, err := decodeRulesFile(f.path, content)
+	fileRules, err := config.DecodeRulesFile(f.path, content)
 	var set *ruleSet
 	if err == nil {
 		set, err = e.compileRules(fileRules, f.path)
 	}
 	f.failure = err
 	if err != nil {
-		errs := flatten(err)
+		errs := config.List(err)
 		e.log.Error(fmt.Sprintf("rules_file %s is invalid (%s); %s:", strconv.Quote(f.path), plural(len(errs), "error"), keptOrClosed(e)))
 		for _, err := range errs {
 			e.log.Error("invalid configuration:", err.Error())
@@ -140,7 +136,7 @@ func (e *Engine) reloadRulesFile() {
 // failure that goes on is not logged at every poll.
 func (e *Engine) rulesFileFailed(problem string) {
 	f := e.rulesFile
-	f.failure = &ConfigError{Location: "rules_file", Problem: problem}
+	f.failure = &config.Error{Location: config.Location{At: config.At("rules_file")}, Problem: problem}
 	if f.last != nil || e.current.Load() == nil {
 		e.log.Error(fmt.Sprintf("rules_file %s %s; %s", strconv.Quote(f.path), problem, keptOrClosed(e)))
 	}
@@ -220,63 +216,4 @@ func keptOrClosed(e *Engine) string {
 		return "every request to this backend answers 500 until it is valid"
 	}
 	return "the rules in force stay"
-}
-
-// decodeRulesFile decodes {"rules": [...]} strictly, like inline rules; a
-// "$schema" string is allowed beside them, for editors.
-func decodeRulesFile(path string, content []byte) ([]Rule, error) {
-	var errs errorList
-	loc := fileLocation(path)
-	var raw any
-	if err := json.Unmarshal(content, &raw); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			line, col := lineColumn(content, syntax.Offset)
-			errs.add(loc[:len(loc)-1], "not valid JSON at line %d, column %d: %v", line, col, err)
-		} else {
-			errs.add(loc[:len(loc)-1], "not valid JSON: %v", err)
-		}
-		return nil, errs.err()
-	}
-	obj, ok := raw.(map[string]any)
-	if !ok {
-		errs.add(loc[:len(loc)-1], `must be an object {"rules": [...]}, got %s`, typeName(raw))
-		return nil, errs.err()
-	}
-	var rules []Rule
-	for _, k := range sortedKeys(obj) {
-		v := obj[k]
-		if k == "$schema" {
-			// Editors find the file's JSON Schema here; the engine has no
-			// use for it.
-			if _, ok := v.(string); !ok {
-				errs.add(loc+k, "must be a string (the URL or path of a JSON Schema), got %s", typeName(v))
-			}
-			continue
-		}
-		if k != "rules" {
-			errs.add(loc+k, `unknown field (a rules_file holds {"rules": [...]}, and optionally "$schema")`)
-			continue
-		}
-		list, ok := v.([]any)
-		if !ok {
-			errs.add(loc+"rules", "must be a list of rules, got %s", typeName(v))
-			continue
-		}
-		for i, r := range list {
-			rules = append(rules, decodeRule(&errs, loc+Index("rules", i), r))
-		}
-	}
-	return rules, errs.err()
-}
-
-// lineColumn turns a byte offset into a 1-based line and column.
-func lineColumn(content []byte, offset int64) (line, col int) {
-	if offset > int64(len(content)) {
-		offset = int64(len(content))
-	}
-	before := content[:offset]
-	line = bytes.Count(before, []byte("\n")) + 1
-	col = int(offset) - bytes.LastIndexByte(before, '\n')
-	return line, col
 }

@@ -4,6 +4,7 @@ package rules
 
 import (
 	"fmt"
+	"krakend-rules/config"
 	"net"
 	"os"
 	"path/filepath"
@@ -367,7 +368,7 @@ func BenchmarkRulesFilePollUnchanged(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "rules.json")
 	largeRulesFile(b, path, 50<<20)
 	written := time.Now()
-	cfg, err := Decode(decodeJSON(b, `{"rules_file":`+strconv.Quote(path)+`}`))
+	cfg, err := config.Decode(decodeJSON(b, `{"rules_file":`+strconv.Quote(path)+`}`))
 	if err != nil {
 		b.Fatal(err)
 	}

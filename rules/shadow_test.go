@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -50,7 +51,7 @@ func TestShadowComparisonMemory(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			diffs := jsonDifferences(docs[0], docs[1], DefaultMaxBodyDepth)
+			diffs := jsonDifferences(docs[0], docs[1], config.DefaultMaxBodyDepth)
 			runtime.ReadMemStats(&after)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			ratio := float64(allocated) / float64(len(docs[0]))
@@ -60,7 +61,7 @@ func TestShadowComparisonMemory(t *testing.T) {
 			}
 		})
 	}
-	deep := jsonDifferences(shapes["deep"][0], shapes["deep"][1], DefaultMaxBodyDepth)
+	deep := jsonDifferences(shapes["deep"][0], shapes["deep"][1], config.DefaultMaxBodyDepth)
 	if want := "$" + strings.Repeat(".a", 1000) + " (number in the backend, string in the mock)"; len(deep) != 1 || deep[0] != want {
 		t.Errorf("deep: %.80q", deep)
 	}
@@ -77,7 +78,7 @@ func TestJSONDifferencesWalkWhatADecoderSees(t *testing.T) {
 		{strings.Repeat("[", 1001) + strings.Repeat("]", 1001), `[]`, `$ (the backend's answer is not JSON, or nests deeper than max_body_depth)`},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock), DefaultMaxBodyDepth), "|"); got != tt.want {
+		if got := strings.Join(jsonDifferences([]byte(tt.real), []byte(tt.mock), config.DefaultMaxBodyDepth), "|"); got != tt.want {
 			t.Errorf("%.40s vs %.40s: got %q, want %q", tt.real, tt.mock, got, tt.want)
 		}
 	}
@@ -86,7 +87,7 @@ func TestJSONDifferencesWalkWhatADecoderSees(t *testing.T) {
 		many += `"k` + strconv.Itoa(i) + `":1,`
 	}
 	many = strings.TrimSuffix(many, ",") + "}"
-	if got := jsonDifferences([]byte(many), []byte(`{}`), DefaultMaxBodyDepth); len(got) != maxShadowDifferences+1 || got[maxShadowDifferences] != "and 11 more" {
+	if got := jsonDifferences([]byte(many), []byte(`{}`), config.DefaultMaxBodyDepth); len(got) != maxShadowDifferences+1 || got[maxShadowDifferences] != "and 11 more" {
 		t.Errorf("31 differences listed as %d lines ending %q", len(got), got[len(got)-1])
 	}
 }

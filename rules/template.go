@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"krakend-rules/config"
 	"strings"
 	"sync"
 	"text/template"
@@ -41,7 +42,8 @@ func newTemplateSet() *templateSet {
 func isTemplate(s string) bool { return strings.Contains(s, "{{") }
 
 // add parses a template named by its location and returns its index.
-func (s *templateSet) add(loc, text string) (int, error) {
+func (s *templateSet) add(at config.Path, text string) (int, error) {
+	loc := at.String()
 	t, err := s.root.New(loc).Parse(text)
 	if err != nil {
 		// "template: LOC:1: ..." -> "bad template: line 1: ..."
@@ -98,7 +100,7 @@ type text struct {
 	template int // index in the action's templateSet; -1 when plain
 }
 
-func compileText(s *templateSet, loc, src string) (text, error) {
+func compileText(s *templateSet, loc config.Path, src string) (text, error) {
 	if !isTemplate(src) {
 		return text{plain: src, template: -1}, nil
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"krakend-rules/config"
 	"krakend-rules/rules"
 )
 
@@ -820,7 +821,7 @@ func decoderFields(t *testing.T, place []string) []string {
 			raw = map[string]any{place[i]: raw}
 		}
 	}
-	_, err := rules.Decode(raw)
+	_, err := config.Decode(raw)
 	wantLoc := strings.ReplaceAll(strings.Join(place, "."), ".[]", "[0]")
 	if wantLoc != "" {
 		wantLoc += "."
@@ -842,7 +843,7 @@ func decoderFields(t *testing.T, place []string) []string {
 // engineAccepts decodes and compiles a configuration as the plugin does,
 // without a transport or a rules_file watcher.
 func engineAccepts(raw any) error {
-	cfg, err := rules.Decode(raw)
+	cfg, err := config.Decode(raw)
 	if err != nil {
 		return err
 	}
@@ -855,7 +856,7 @@ func engineAccepts(raw any) error {
 func loadRulesFile(t *testing.T, path string) string {
 	t.Helper()
 	log := &errorLog{}
-	cfg, err := rules.Decode(map[string]any{"rules_file": path})
+	cfg, err := config.Decode(map[string]any{"rules_file": path})
 	if err == nil {
 		_, err = rules.Compile(cfg, rules.Options{Transport: refuseTransport{}, Logger: log})
 	}

@@ -1,4 +1,4 @@
-package rules
+package config
 
 // The configuration types below are what a user writes under
 // "krakend-rules" in a backend's "plugin/http-client" extra config. They are
@@ -13,6 +13,16 @@ const DefaultMaxBodyBytes = 1 << 20
 // MaxBodyFileBytes is the largest body_file a response may serve: each is
 // held in memory, read once at load.
 const MaxBodyFileBytes = 64 << 20
+
+// DefaultMaxBodyDepth is how deeply a request body may nest its arrays and
+// objects and still be evaluated, when max_body_depth is not set.
+const DefaultMaxBodyDepth = 1000
+
+// MaxBodyDepthLimit is the largest max_body_depth a configuration may set.
+// Everything that walks a body after validJSON accepted it (gjson look-ups,
+// body_json, shadow comparison) may recurse once per level, so the depth is
+// what bounds their stack: 10 000 levels cost a few MiB of stack at most.
+const MaxBodyDepthLimit = 10000
 
 // DefaultMaxShadowBytes is the largest answer a shadow comparison looks at
 // when max_shadow_bytes is not set: 1 MiB.
@@ -112,9 +122,9 @@ type Rule struct {
 	// rule is skipped.
 	Active *Active
 
-	// undecodable marks an entry that was not even an object: its error is
+	// Undecodable marks an entry that was not even an object: its error is
 	// reported already, so Compile adds none.
-	undecodable bool
+	Undecodable bool `json:"-"`
 }
 
 // Match holds the conditions of a rule. All of them must hold (AND); a
@@ -287,4 +297,10 @@ type Fallback struct {
 	Response  *Response
 	Responses []Response
 	Mode      string
+}
+
+// Actions counts the actions a rule has: response, responses and delegate.
+// A valid rule has exactly one.
+func (r *Rule) Actions() int {
+	return countTrue(r.Response != nil, r.Responses != nil, r.Delegate != nil)
 }
