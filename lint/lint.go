@@ -278,7 +278,13 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 		l.warn(config.Location{At: config.At("debug_header")}, "%s never reaches clients: %s", rules.DebugHeader, b.notNoOp())
 	}
 	for i := range checked.Rules {
-		l.rule(checked.Locations[i], &checked.Rules[i])
+		loc := checked.Locations[i]
+		l.rule(loc, &checked.Rules[i])
+		for _, t := range checked.Templates {
+			if t.File == loc.File && t.At.Rule() == loc.At.Rule() {
+				l.template(t)
+			}
+		}
 	}
 }
 
@@ -354,21 +360,6 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 	}
 	if d := r.Delegate; d != nil {
 		dl := loc.Field("delegate")
-		l.template(dl.Field("to"), d.To)
-		for _, where := range []string{"request_headers", "response_headers"} {
-			changes := d.RequestHeaders
-			if where == "response_headers" {
-				changes = d.ResponseHeaders
-			}
-			for _, name := range slices.Sorted(maps.Keys(changes)) {
-				if v := changes[name]; v != nil {
-					l.template(dl.Field(where).Key(name), *v)
-				}
-			}
-		}
-		if d.Shadow != nil {
-			l.templates(dl.Field("shadow"), d.Shadow)
-		}
 		l.headerChanges(dl.Field("response_headers"), d.ResponseHeaders)
 		for _, from := range slices.Sorted(maps.Keys(d.Status)) {
 			l.status(dl.Field("status").Key(strconv.Itoa(from)), d.Status[from])
@@ -433,10 +424,8 @@ func bodyCondition(loc config.Location, m *config.Match) (config.Location, bool)
 	return config.Location{}, false
 }
 
-// response warns about what a non-no-op endpoint hides of an answer, and
-// about its templates.
+// response warns about what a non-no-op endpoint hides of an answer.
 func (l *backendLint) response(loc config.Location, r *config.Response) {
-	l.templates(loc, r)
 	l.status(loc.Field("status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
@@ -445,48 +434,10 @@ func (l *backendLint) response(loc config.Location, r *config.Response) {
 	}
 }
 
-// templates checks every template of an answer: its headers, the string
-// leaves of its body, its body_template or .tmpl body_file.
-func (l *backendLint) templates(loc config.Location, r *config.Response) {
-	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
-		l.template(loc.Field("headers").Key(name), r.Headers[name])
-	}
-	if r.HasBody {
-		l.bodyTemplates(loc.Field("body"), r.Body)
-	}
-	if r.HasBodyTemplate {
-		l.template(loc.Field("body_template"), r.BodyTemplate)
-	}
-	if strings.HasSuffix(r.BodyFile, ".tmpl") {
-		if text, err := os.ReadFile(r.BodyFile); err == nil { // its errors are the engine's
-			l.template(loc.Field("body_file"), string(text))
-		}
-	}
-}
-
-// bodyTemplates checks the string leaves of a JSON body.
-func (l *backendLint) bodyTemplates(loc config.Location, v any) {
-	switch v := v.(type) {
-	case string:
-		l.template(loc, v)
-	case []any:
-		for i, el := range v {
-			l.bodyTemplates(loc.Index(i), el)
-		}
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			l.bodyTemplates(loc.Field(k), v[k])
-		}
-	}
-}
-
-// template warns about the headers and query parameters a template reads
-// that never reach the plugin: they are always empty.
-func (l *backendLint) template(loc config.Location, text string) {
-	if !strings.Contains(text, "{{") {
-		return
-	}
-	reads := rules.TemplateReads(text)
+// template warns about the headers and query parameters a template the
+// engine compiled reads that never reach the plugin: they are always empty.
+func (l *backendLint) template(t rules.TemplateUse) {
+	loc, reads := t.Location, t.Reads
 	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.Headers))) {
 		if !l.b.forwardsHeader(name) {
 			l.warn(loc, "the template reads the header %s, which the endpoint does not forward (input_headers: %s): it is always empty", name, l.b.inputHeaders())

@@ -143,6 +143,17 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 	return d
 }
 
+func (d *delegate) templateSets() []*templateSet {
+	sets := []*templateSet{d.templates}
+	if d.fallback != nil && d.fallback.answer != nil {
+		sets = append(sets, d.fallback.answer.templateSets()...)
+	}
+	if d.shadow != nil {
+		sets = append(sets, d.shadow.response.templates)
+	}
+	return sets
+}
+
 // target is a compiled "to": a parsed URL, or a template that gives one.
 type target struct {
 	fixed *url.URL

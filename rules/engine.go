@@ -69,6 +69,8 @@ type rule struct {
 // action is what a matching rule does with the request.
 type action interface {
 	serve(w http.ResponseWriter, x *exchange)
+	// templateSets are the action's templates, for Check.
+	templateSets() []*templateSet
 }
 
 // Options are what the host gives an engine besides its configuration.
@@ -172,6 +174,9 @@ type Checked struct {
 	Locations []config.Location
 	// Warnings are what the engine logs at load: rules that never apply.
 	Warnings []Warning
+	// Templates are every template the rules compiled, with what each
+	// reads of the request.
+	Templates []TemplateUse
 }
 
 // Check loads a configuration as New does, its rules_file included,
@@ -189,7 +194,11 @@ func Check(raw any) (*Checked, error) {
 	if set == nil { // the rules_file is missing or invalid
 		return nil, e.rulesFile.failure
 	}
-	return &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}, nil
+	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
+	for i, r := range set.rules {
+		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, r.action.templateSets()...)...)
+	}
+	return checked, nil
 }
 
 // compileRules compiles the inline rules followed by the rules of a

@@ -247,6 +247,16 @@ func compileResponseSet(errs *config.Errors, loc config.Path, mode string, cfgs 
 	return set
 }
 
+func (r *response) templateSets() []*templateSet { return []*templateSet{r.templates} }
+
+func (s *responseSet) templateSets() []*templateSet {
+	var sets []*templateSet
+	for _, r := range s.responses {
+		sets = append(sets, r.templates)
+	}
+	return sets
+}
+
 func (s *responseSet) serve(w http.ResponseWriter, x *exchange) {
 	s.responses[s.pick(x.count, len(s.responses))].serve(w, x)
 }

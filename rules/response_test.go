@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"krakend-rules/config"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -240,6 +241,8 @@ func urlEncode(s string) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestTemplateReads: what the engine records, at load, of what each
+// template reads by name, for the linter.
 func TestTemplateReads(t *testing.T) {
 	tests := []struct {
 		text           string
@@ -252,12 +255,47 @@ func TestTemplateReads(t *testing.T) {
 		{`{{ range .Segments }}{{ $.Header.Get "X-In-Range" }}{{ .Header.Get "not-the-request" }}{{ end }}`, "X-In-Range", ""},
 		{`{{ with .Params }}{{ .Query.Get "no" }}{{ end }}`, "", ""},
 		{`{{ .Path }} {{ body "a" }} {{ .Header.Get (printf "X-%s" "A") }}`, "", ""},
-		{`{{ .Header.Get "X" `, "", ""}, // does not parse
 	}
 	for _, tt := range tests {
-		r := TemplateReads(tt.text)
+		set := newTemplateSet()
+		if _, err := set.add(config.At("t"), tt.text); err != nil {
+			t.Fatal(err)
+		}
+		set.add(config.At("other"), `{{ .Header.Get "X-Of-Another-Template" }}`)
+		r := set.uses[0].Reads
 		if h, q := strings.Join(r.Headers, " "), strings.Join(r.Query, " "); h != tt.headers || q != tt.query {
 			t.Errorf("%s: headers %q, query %q; want %q, %q", tt.text, h, q, tt.headers, tt.query)
 		}
+	}
+}
+
+// TestCheckListsEveryTemplate: the linter reads the templates from what the
+// engine compiled, so every place a template can stand is in the list,
+// with its location.
+func TestCheckListsEveryTemplate(t *testing.T) {
+	checked, err := Check(decodeJSON(t, `{"rules": [
+		{"response": {"headers": {"X-A": "{{ .Header.Get \"h1\" }}"}, "body": {"b": ["{{ .Query.Get \"q1\" }}"]}}},
+		{"responses": [{"body_template": "{{ .Header.Get \"h2\" }}"}]},
+		{"delegate": {"to": "http://{{ .Header.Get \"h3\" }}", "request_headers": {"X-B": "{{ .Query.Get \"q2\" }}"},
+			"fallback": {"response": {"body": "{{ .Header.Get \"h4\" }}"}},
+			"shadow": {"body": {"s": "{{ .Header.Get \"h5\" }}"}}}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range checked.Templates {
+		got = append(got, u.Location.String()+" "+strings.Join(append(u.Reads.Headers, u.Reads.Query...), ","))
+	}
+	want := []string{
+		`rules[0].response.headers["X-A"] H1`,
+		`rules[0].response.body.b[0] q1`,
+		`rules[1].responses[0].body_template H2`,
+		`rules[2].delegate.request_headers["X-B"] q2`,
+		`rules[2].delegate.to H3`,
+		`rules[2].delegate.fallback.response.body H4`,
+		`rules[2].delegate.shadow.body.s H5`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

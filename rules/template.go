@@ -20,6 +20,7 @@ type templateSet struct {
 	root  *template.Template
 	names []string
 	fast  []fastTemplate // by index; nil where text/template must run
+	uses  []TemplateUse  // by index: where each is and what it reads
 	pool  sync.Pool
 }
 
@@ -60,6 +61,7 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 	}
 	s.names = append(s.names, loc)
 	s.fast = append(s.fast, compileFast(t.Tree.Root))
+	s.uses = append(s.uses, TemplateUse{Location: config.Location{At: at}, Reads: readsOf(t)})
 	return len(s.names) - 1, nil
 }
 
@@ -118,4 +120,19 @@ func (t text) render(b *boundTemplates, buf *bytes.Buffer) (string, error) {
 		return "", err
 	}
 	return buf.String(), nil
+}
+
+// templateUses lists the templates of the sets, in the file they are in.
+func templateUses(file string, sets ...*templateSet) []TemplateUse {
+	var out []TemplateUse
+	for _, s := range sets {
+		if s == nil {
+			continue
+		}
+		for _, u := range s.uses {
+			u.File = file
+			out = append(out, u)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"krakend-rules/config"
 	"text/template"
 	"text/template/parse"
 )
@@ -77,17 +78,19 @@ type RequestReads struct {
 	Query   []string
 }
 
-// TemplateReads parses a template of the engine's language and returns what
-// it reads by name — .Header.Get "X", .Header.Values "X", index .Header "X",
-// .Query.Get "q", index .Query "q" (or $.Header… inside range and with) —
-// so that the linter can tell whether the endpoint forwards them. A text
-// that does not parse reads nothing.
-func TemplateReads(text string) RequestReads {
+// TemplateUse is a template of a compiled configuration: where it is and
+// what it reads of the request by name, for the linter to tell whether the
+// endpoint forwards it.
+type TemplateUse struct {
+	config.Location
+	Reads RequestReads
+}
+
+// readsOf returns what a parsed template reads by name — .Header.Get "X",
+// .Header.Values "X", index .Header "X", .Query.Get "q", index .Query "q"
+// (or $.Header… inside range and with).
+func readsOf(t *template.Template) RequestReads {
 	var reads RequestReads
-	t, err := template.New("").Funcs((&boundTemplates{}).funcs()).Parse(text)
-	if err != nil {
-		return reads
-	}
 	// named returns the request value a node names — "Header" or "Query" —
 	// and the method called on it, if any.
 	named := func(n parse.Node, rootDot bool) (value, method string) {
@@ -120,30 +123,30 @@ func TemplateReads(text string) RequestReads {
 			reads.Query = append(reads.Query, name)
 		}
 	}
-	for _, tt := range t.Templates() {
-		if tt.Tree == nil {
-			continue
+	// Only this template's own tree: the others of the set share its
+	// namespace, and t.Templates() would list them too.
+	if t.Tree == nil {
+		return reads
+	}
+	forEachCommand(t.Tree.Root, func(cmd *parse.CommandNode, rootDot bool) {
+		if len(cmd.Args) < 2 {
+			return
 		}
-		forEachCommand(tt.Tree.Root, func(cmd *parse.CommandNode, rootDot bool) {
-			if len(cmd.Args) < 2 {
-				return
+		// .Header.Get "X", .Query.Get "q"
+		if value, method := named(cmd.Args[0], rootDot); method == "Get" || method == "Values" {
+			if lit, ok := cmd.Args[1].(*parse.StringNode); ok {
+				add(value, lit.Text)
 			}
-			// .Header.Get "X", .Query.Get "q"
-			if value, method := named(cmd.Args[0], rootDot); method == "Get" || method == "Values" {
-				if lit, ok := cmd.Args[1].(*parse.StringNode); ok {
+			return
+		}
+		// index .Header "X"
+		if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && len(cmd.Args) >= 3 {
+			if value, method := named(cmd.Args[1], rootDot); method == "" {
+				if lit, ok := cmd.Args[2].(*parse.StringNode); ok {
 					add(value, lit.Text)
 				}
-				return
 			}
-			// index .Header "X"
-			if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && len(cmd.Args) >= 3 {
-				if value, method := named(cmd.Args[1], rootDot); method == "" {
-					if lit, ok := cmd.Args[2].(*parse.StringNode); ok {
-						add(value, lit.Text)
-					}
-				}
-			}
-		})
-	}
+		}
+	})
 	return reads
 }
