@@ -2,6 +2,9 @@
 # only into a host built by the same toolchain with the same flags, so both
 # builds share GO, CGO_ENABLED and BUILDFLAGS here. No -trimpath: KrakenD CE
 # is built without it, and a plugin built with it does not load there.
+#
+# The plugin is the root module (go.mod: no Lura). The gateway, cmd/gateway,
+# is a module of its own: its go.mod requires Lura v2.14.1 (KrakenD CE 2.13).
 
 GO          ?= go
 BUILD       ?= build
@@ -27,7 +30,7 @@ plugin: ## build build/krakend-rules.so (-buildmode=plugin)
 	$(GO) build $(BUILDFLAGS) -buildmode=plugin -o $(PLUGIN) .
 
 gateway: ## build build/gateway, the Lura-based demo and test host
-	$(GO) build $(BUILDFLAGS) -o $(GATEWAY) ./cmd/gateway
+	cd cmd/gateway && $(GO) build $(BUILDFLAGS) -o $(abspath $(GATEWAY)) .
 
 run: build ## serve examples/krakend.json on :8080 (Ctrl-C stops it)
 	$(GATEWAY) -c $(CONFIG) -d
@@ -36,6 +39,7 @@ test: vet fmt unit e2e ## vet, gofmt, unit tests with -race, end-to-end tests th
 
 vet:
 	$(GO) vet ./...
+	cd cmd/gateway && $(GO) vet ./...
 
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
