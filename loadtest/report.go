@@ -129,7 +129,7 @@ func (r *report) markdown() string {
 	w("## Gateway load comparison\n\n")
 	w("%s. %s.\n\n", r.started.Format("2006-01-02 15:04 MST"), r.machine)
 	w("Binaries: %s.\n\n", r.binaries)
-	w("Each run: a fresh gateway (`build/gateway`, Lura v2.10.0) and a fresh backend, `wrk -t%d -c%d -d%s --latency -H '%s'` on `GET %s` after a %s warm-up. ",
+	w("Each run: a fresh gateway (`build/gateway`, Lura v2.14.1) and a fresh backend, `wrk -t%d -c%d -d%s --latency -H '%s'` on `GET %s` after a %s warm-up. ",
 		o.threads, o.connections, o.duration, benchHeader, benchPath, o.warmup)
 	w("The gateway is pinned to CPU %d, wrk and the backends to CPU %d. ", o.gatewayCPU, o.loadCPU)
 	w("Endpoint `GET /bench/{id}` with `output_encoding: no-op`, one backend with `encoding: no-op` and `input_headers: [X-Tenant]`; the gateway logs at %s", o.logLevel)

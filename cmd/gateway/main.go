@@ -1,10 +1,16 @@
-// Command gateway is a small KrakenD-compatible API gateway built on Lura
-// v2.10.0, the framework inside KrakenD CE 2.10. It exists to run and test
-// the krakend-rules plugin end to end: it reads a krakend.json, loads HTTP
+// Command gateway is a small KrakenD-compatible API gateway built on Lura,
+// the framework inside KrakenD CE. It exists to run and test the
+// krakend-rules plugin end to end: it reads a krakend.json, loads HTTP
 // client plugins the way KrakenD CE does and serves the endpoints through
 // Lura's gin router. It is a test and demo host, not a production gateway:
 // none of KrakenD's other components (security, telemetry, rate limits, ...)
 // are there.
+//
+// It is a module of its own, so that the same source builds against the
+// Lura of each supported KrakenD CE release: go.mod requires Lura v2.14.1
+// (KrakenD CE 2.13), and ../../compat/ce-<release>.mod, given with -modfile,
+// the Lura of an older release (see the Makefile's compat target). The
+// plugin's module (the repository root) does not require Lura at all.
 //
 // Usage:
 //
@@ -22,6 +28,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -94,7 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof), completed at shutdown")
 	fs.StringVar(&opts.logLevel, "l", "", "log level: DEBUG, INFO, WARNING, ERROR or CRITICAL (default: the configuration's telemetry/logging level, else "+defaultLogLevel+")")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "gateway: a KrakenD-compatible test and demo gateway on Lura v2.10.0")
+		fmt.Fprintln(fs.Output(), "gateway: a KrakenD-compatible test and demo gateway on Lura", luraVersion())
 		fmt.Fprintln(fs.Output(), "\nUsage: gateway -c krakend.json [-d] [-p port] [-l level]")
 		fs.PrintDefaults()
 	}
@@ -128,7 +136,7 @@ func run(ctx context.Context, opts options, out io.Writer) error {
 		return fmt.Errorf("log level %q: %w", level, err)
 	}
 
-	logger.Info("Starting the gateway (Lura v2.10.0) with", opts.configFile)
+	logger.Info("Starting the gateway (Lura "+luraVersion()+", "+runtime.Version()+") with", opts.configFile)
 	loadPlugins(cfg.Plugin, logger)
 
 	backendFactory := newBackendFactory(ctx, logger)
@@ -149,6 +157,22 @@ func run(ctx context.Context, opts options, out io.Writer) error {
 	}
 	logger.Info("Gateway stopped")
 	return nil
+}
+
+// luraVersion is the version of Lura linked into this binary, as recorded
+// by the go command ("v2.14.1").
+func luraVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			if dep.Path == "github.com/luraproject/lura/v2" {
+				if dep.Replace != nil {
+					dep = dep.Replace
+				}
+				return dep.Version
+			}
+		}
+	}
+	return "(unknown version)"
 }
 
 // loadConfig parses the configuration with Lura's parser, maps KrakenD's
@@ -201,9 +225,13 @@ func loadPlugins(p *config.Plugin, logger logging.Logger) {
 	logger.Info("[PLUGINS] Total http client plugins loaded:", n)
 }
 
-// newBackendFactory builds the backend pipe like KrakenD CE's backend
+// newBackendFactory builds the backend pipe like KrakenD CE 2.13's backend
 // factory: Lura's default HTTP executor, wrapped so that a backend naming a
-// client plugin in its extra_config gets the plugin's handler instead.
+// client plugin in its extra_config gets the plugin's handler instead. The
+// plugin's factory is called with ctx, the gateway's own context, which
+// ends at shutdown (SIGINT, SIGTERM): the plugin can then stop what it
+// runs in the background. (KrakenD CE 2.10 to 2.12 pass
+// context.Background(), which never ends.)
 func newBackendFactory(ctx context.Context, logger logging.Logger) proxy.BackendFactory {
 	requestExecutorFactory := plugin.HTTPRequestExecutorWithContext(ctx, logger,
 		func(*config.Backend) client.HTTPRequestExecutor {
