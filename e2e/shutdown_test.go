@@ -94,7 +94,7 @@ func testShutdown(t *testing.T, sig syscall.Signal) {
 		}
 	}
 	loaded := func(version string) string {
-		return `1 rules loaded (with rules_file ` + strconv.Quote(rules) + `): ` + version
+		return `1 rule loaded (with rules_file ` + strconv.Quote(rules) + `): ` + version
 	}
 	write("first")
 	g := startGateway(t, `{"version":3,"timeout":"3s","endpoints":[`+
