@@ -107,6 +107,9 @@ compat-cell:
 	@command -v $(cc_$(LIBC)) >/dev/null || { echo "compat: $(C) needs $(cc_$(LIBC)) (Debian: apt-get install musl-tools)"; exit 1; }
 	GOTOOLCHAIN=$(go_$(REL)) CC=$(cc_$(LIBC)) $(MAKE) --no-print-directory build BUILD=$(BUILD)/$(C) GATEWAY_MODFILE=$(mod_$(REL))
 	GO=$(GO) compat/check-cell $(BUILD)/$(C) $(go_$(REL)) $(lura_$(REL)) $(LIBC)
+	@# check-plugin must accept the cell's .so for its release and C library;
+	@# the e2e tests below then prove that it does load there.
+	$(GO) run ./cmd/krakend-rules check-plugin -krakend $(REL) -libc $(LIBC) $(BUILD)/$(C)/krakend-rules.so
 	KRAKEND_RULES_PLUGIN=$(abspath $(BUILD)/$(C)/krakend-rules.so) KRAKEND_RULES_GATEWAY=$(abspath $(BUILD)/$(C)/gateway) \
 		$(GO) test -count=1 -timeout 10m ./e2e/...
 
