@@ -2,15 +2,10 @@ package rules
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
-	"io/fs"
 	"krakend-rules/config"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // response answers a request from the gateway. Everything static (status,
@@ -130,18 +125,6 @@ func (r *response) serve(w http.ResponseWriter, x *exchange) {
 	r.serveTemplated(w, x)
 }
 
-// buffers holds the scratch space of templated answers.
-var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() <= 64<<10 { // don't let one huge answer pin memory
-		b.Reset()
-		buffers.Put(b)
-	}
-}
-
 func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {
 	bt := r.templates.bind(x)
 	defer r.templates.release(bt)
@@ -208,110 +191,4 @@ func (r *response) bodyFor(x *exchange) ([]byte, error) {
 func (r *response) fail(w http.ResponseWriter, x *exchange, err error) {
 	r.log.Error("rule", strconv.Quote(x.ruleName()), "could not render its response to", x.requestLine(), "-", err)
 	x.fail(w, http.StatusInternalServerError, "response template failed")
-}
-
-// unwrapPathError drops the operation from a file error: "open x: no such
-// file" reads better as "x: no such file".
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
-	}
-	return err
-}
-
-// responseSet is a rule's "responses": one of them answers each request,
-// chosen by the rule's mode from the number of requests the rule answered.
-type responseSet struct {
-	responses []*response
-	pick      func(count uint64, n int) int
-}
-
-var modes = map[string]func(count uint64, n int) int{
-	"sequence": func(count uint64, n int) int { return int((count - 1) % uint64(n)) },
-	"stick":    func(count uint64, n int) int { return int(min(count-1, uint64(n-1))) },
-	"random":   func(_ uint64, n int) int { return rand.IntN(n) },
-}
-
-func compileResponseSet(errs *config.Errors, loc config.Path, mode string, cfgs []config.Response, log *logger) *responseSet {
-	if mode == "" {
-		mode = "sequence"
-	}
-	set := &responseSet{pick: modes[mode]}
-	if set.pick == nil {
-		errs.Add(loc.Field("mode"), "must be sequence, random or stick, got %q", mode)
-	}
-	for i := range cfgs {
-		set.responses = append(set.responses, compileResponse(errs, loc.Field("responses").Index(i), &cfgs[i], log))
-	}
-	return set
-}
-
-func (r *response) templateSets() []*templateSet { return []*templateSet{r.templates} }
-
-func (s *responseSet) templateSets() []*templateSet {
-	var sets []*templateSet
-	for _, r := range s.responses {
-		sets = append(sets, r.templates)
-	}
-	return sets
-}
-
-func (s *responseSet) serve(w http.ResponseWriter, x *exchange) {
-	s.responses[s.pick(x.count, len(s.responses))].serve(w, x)
-}
-
-// sanitizeHeaderValue makes a value the plugin writes into a header safe
-// to send: control bytes (0x00-0x1F but horizontal tab, and 0x7F) become
-// spaces. CR and LF would end the header line; the others make strict
-// clients and Go's own transport reject the whole message (RFC 9110,
-// section 5.5). A value comes from templates, which may copy anything a
-// client sent.
-func sanitizeHeaderValue(v string) string {
-	i := controlByte(v)
-	if i < 0 {
-		return v
-	}
-	b := []byte(v)
-	for ; i < len(b); i++ {
-		if isControl(b[i]) {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
-
-// controlByte returns the index of the first control byte in v, or -1.
-func controlByte(v string) int {
-	for i := 0; i < len(v); i++ {
-		if isControl(v[i]) {
-			return i
-		}
-	}
-	return -1
-}
-
-// errControlByte says where a configured header value has a control byte.
-func errControlByte(v string) error {
-	i := controlByte(v)
-	return fmt.Errorf("has the control character 0x%02X at byte %d: a header value cannot carry it", v[i], i)
-}
-
-func isControl(c byte) bool { return c < 0x20 && c != '\t' || c == 0x7F }
-
-// writeError answers with a small JSON error naming the rule, if any.
-func writeError(w http.ResponseWriter, status int, message, rule string) {
-	b := make([]byte, 0, 64)
-	b = append(b, `{"error":`...)
-	b = appendJSONString(b, []byte(message))
-	if rule != "" {
-		b = append(b, `,"rule":`...)
-		b = appendJSONString(b, []byte(rule))
-	}
-	b = append(b, '}')
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
 }
