@@ -5,6 +5,13 @@ package config
 // decoded strictly by Decode (unknown fields and wrong types are errors with
 // their location) and turned into an Engine by Compile. Their comments are
 // the user manual; README.md repeats them with examples.
+//
+// Each field's json tag is its name in the configuration, and the fields are
+// declared in the order the decoder reads them and lists them in its errors.
+// The JSON Schemas of schema/ are generated from these types (go generate
+// ./schema/): names from the tags, descriptions from the comments, which
+// start with the field's Go and JSON names, and what a Go type cannot say
+// (ranges, patterns, defaults) from SchemaKeywords in schema.go.
 
 // DefaultMaxBodyBytes is how much of a request body the engine reads, at most,
 // to evaluate body conditions when max_body_bytes is not set: 1 MiB.
@@ -34,12 +41,8 @@ const DefaultMaxResponseBytes = 64 << 20
 
 // Config is the plugin configuration of one backend: the object under
 // "krakend-rules" in a backend's extra_config, beside "name": "krakend-rules"
-// in "plugin/http-client". Rules are tried in order; the first that applies
+// in "plugin/http-client". Its rules are tried in order; the first that applies
 // answers, and a request no rule matches is delegated to the backend.
-//
-// Each field's json tag is its name in the configuration, and its order here
-// is the order the decoder reads and lists the fields in; what the Go type
-// cannot say about a field (ranges, patterns, defaults) is in schema.go.
 type Config struct {
 	// Rules ("rules") are tried in order; the first whose match holds
 	// answers. When none matches, the request is delegated to the backend.
@@ -124,8 +127,8 @@ type Rule struct {
 	// uniform range ("100ms-400ms"). A cancelled request stops waiting.
 	Delay string `json:"delay"`
 
-	// Probability ("probability"), from 0 to 1, makes the rule apply to that
-	// share of the requests it matches; the others go on to the next rule.
+	// Probability ("probability") makes the rule apply to that share of the
+	// requests it matches, from 0 to 1; the others go on to the next rule.
 	// Missing means always.
 	Probability *float64 `json:"probability"`
 

@@ -8,12 +8,11 @@ import (
 
 // RulesFile is a rules_file: {"rules": [...]}, the same rules as inline
 // ones. They come after the inline rules, and the file is reloaded when it
-// changes. DecodeRulesFile reads it; the type gives its fields' names to the
-// JSON Schema.
+// changes.
 type RulesFile struct {
-	// Schema ("$schema") is the URL or path of this file's JSON Schema, for
-	// editors; the plugin ignores it.
-	Schema string `json:"$schema"`
+	// SchemaURL ("$schema") is the URL or path of this file's JSON Schema,
+	// for editors; the plugin ignores it.
+	SchemaURL string `json:"$schema"`
 
 	// Rules ("rules") are tried in order, after the inline rules; the first
 	// rule that applies answers.
