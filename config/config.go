@@ -5,6 +5,13 @@ package config
 // decoded strictly by Decode (unknown fields and wrong types are errors with
 // their location) and turned into an Engine by Compile. Their comments are
 // the user manual; README.md repeats them with examples.
+//
+// Each field's json tag is its name in the configuration, and the fields are
+// declared in the order the decoder reads them and lists them in its errors.
+// The JSON Schemas of schema/ are generated from these types (go generate
+// ./schema/): names from the tags, descriptions from the comments, which
+// start with the field's Go and JSON names, and what a Go type cannot say
+// (ranges, patterns, defaults) from SchemaKeywords in schema.go.
 
 // DefaultMaxBodyBytes is how much of a request body the engine reads, at most,
 // to evaluate body conditions when max_body_bytes is not set: 1 MiB.
@@ -32,95 +39,102 @@ const DefaultMaxShadowBytes = 1 << 20
 // is not set: 64 MiB.
 const DefaultMaxResponseBytes = 64 << 20
 
-// Config is the plugin configuration of one backend.
+// Config is the plugin configuration of one backend: the object under
+// "krakend-rules" in a backend's extra_config, beside "name": "krakend-rules"
+// in "plugin/http-client". Its rules are tried in order; the first that applies
+// answers, and a request no rule matches is delegated to the backend.
 type Config struct {
-	// MaxBodyBytes ("max_body_bytes") bounds how much of a request body is
-	// read to evaluate body conditions. A longer body is not evaluated (every
-	// rule with body conditions fails to match) and is still delivered whole
-	// when the request is delegated. A positive integer; default 1048576.
-	MaxBodyBytes int64
-
-	// MaxBodyDepth ("max_body_depth") bounds how deeply a request body may
-	// nest arrays and objects and still be evaluated. A deeper body is not
-	// evaluated, like one longer than MaxBodyBytes, and is still delivered
-	// whole. From 1 to 10000; default 1000.
-	MaxBodyDepth int
-
-	// MaxResponseBytes ("max_response_bytes") bounds a backend's answer to
-	// a delegated request: KrakenD holds a plugin's whole answer in memory,
-	// so a longer one is refused with a 502 rather than buffered. A positive
-	// integer; default 67108864 (64 MiB).
-	MaxResponseBytes int64
-
-	// MaxShadowBytes ("max_shadow_bytes") bounds the answers a shadow
-	// comparison looks at: a backend answer or a rendered mock longer than
-	// this is not compared (a line at WARNING says so, at most every 10
-	// seconds per rule). A positive integer; default 1048576 (1 MiB).
-	MaxShadowBytes int64
-
 	// Rules ("rules") are tried in order; the first whose match holds
 	// answers. When none matches, the request is delegated to the backend.
 	// An empty list is valid: everything is delegated.
-	Rules []Rule
+	Rules []Rule `json:"rules"`
 
 	// RulesFile ("rules_file") is a JSON file {"rules": [...]} whose rules
 	// come after the inline ones: absolute, or relative to the gateway's
 	// working directory. It is polled for changes, and a valid new version
 	// replaces the old one between two requests; an invalid one is logged
 	// and the previous rules stay.
-	RulesFile string
+	RulesFile string `json:"rules_file"`
 
-	// ReloadInterval ("reload_interval") is how often RulesFile is polled;
-	// default "2s".
-	ReloadInterval string
+	// ReloadInterval ("reload_interval") is how often RulesFile is polled: a
+	// Go duration of at least 100ms, only beside RulesFile; default "2s".
+	ReloadInterval string `json:"reload_interval"`
+
+	// MaxBodyBytes ("max_body_bytes") bounds how much of a request body is
+	// read to evaluate body conditions. A longer body is not evaluated (every
+	// rule with body conditions fails to match) and is still delivered whole
+	// when the request is delegated. A positive integer; default 1048576.
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+
+	// MaxBodyDepth ("max_body_depth") bounds how deeply a request body may
+	// nest arrays and objects and still be evaluated. A deeper body is not
+	// evaluated, like one longer than MaxBodyBytes, and is still delivered
+	// whole. From 1 to 10000; default 1000.
+	MaxBodyDepth int `json:"max_body_depth"`
+
+	// MaxResponseBytes ("max_response_bytes") bounds a backend's answer to
+	// a delegated request: KrakenD holds a plugin's whole answer in memory,
+	// so a longer one is refused with a 502 rather than buffered. A positive
+	// integer; default 67108864 (64 MiB).
+	MaxResponseBytes int64 `json:"max_response_bytes"`
+
+	// MaxShadowBytes ("max_shadow_bytes") bounds the answers a shadow
+	// comparison looks at: a backend answer or a rendered mock longer than
+	// this is not compared (a line at WARNING says so, at most every 10
+	// seconds per rule). A positive integer; default 1048576 (1 MiB).
+	MaxShadowBytes int64 `json:"max_shadow_bytes"`
 
 	// LabelText ("label") names the backend in the plugin's log lines and
 	// in the linter's findings, such as "GET /orders". Default: the name of
 	// the first rule and how many follow ("orders +2"), and the rules_file.
-	LabelText string
+	LabelText string `json:"label"`
 
 	// DebugHeader ("debug_header") adds X-Krakend-Rule to every answer: the
 	// name of the rule that answered, or "delegated" when none matched.
 	// Default false.
-	DebugHeader bool
+	DebugHeader bool `json:"debug_header"`
 }
 
-// Rule is one entry of "rules": a match and exactly one action.
+// Rule is one entry of "rules": a match and exactly one action (response,
+// responses or delegate). The first rule that applies answers.
 type Rule struct {
-	// Name ("name") identifies the rule in logs and error bodies; it defaults
-	// to "rule[i]" with i its position. Names must be unique.
-	Name string
+	// Name ("name") identifies the rule in logs, error bodies and the debug
+	// header; it defaults to "rule[i]" with i its position. Names must be
+	// unique.
+	Name string `json:"name"`
 
-	// Match ("match") is the condition; nil or empty matches every request.
-	Match *Match
+	// Match ("match") is the condition; missing or {} matches every request.
+	Match *Match `json:"match"`
 
 	// Response ("response") answers the request from the gateway.
-	Response *Response
+	Response *Response `json:"response"`
 
 	// Responses ("responses") answers with one of several responses,
 	// chosen by Mode. A rule has response, responses or delegate.
-	Responses []Response
+	Responses []Response `json:"responses"`
 
 	// Mode ("mode") chooses among Responses: "sequence" (the default: in
 	// order, cycling), "random", or "stick" (in order, then the last one
-	// forever). Counted per plugin instance.
-	Mode string
+	// forever). Counted per plugin instance. Only with responses; ""
+	// means the default.
+	Mode string `json:"mode"`
 
-	// Delegate ("delegate") sends the request on to the backend.
-	Delegate *Delegate
+	// Delegate ("delegate") sends the request on to the backend, or to
+	// another one.
+	Delegate *Delegate `json:"delegate"`
 
-	// Delay ("delay") waits before the action: a duration ("250ms") or a
+	// Delay ("delay") waits before the action: a Go duration ("250ms") or a
 	// uniform range ("100ms-400ms"). A cancelled request stops waiting.
-	Delay string
+	Delay string `json:"delay"`
 
-	// Probability ("probability"), from 0 to 1, makes the rule apply to that
-	// share of the requests it matches; the others go on to the next rule.
-	// Nil means always.
-	Probability *float64
+	// Probability ("probability") makes the rule apply to that share of the
+	// requests it matches, from 0 to 1; the others go on to the next rule.
+	// Missing means always.
+	Probability *float64 `json:"probability"`
 
 	// Active ("active") limits the rule to a time window; outside it the
 	// rule is skipped.
-	Active *Active
+	Active *Active `json:"active"`
 
 	// Undecodable marks an entry that was not even an object: its error is
 	// reported already, so Compile adds none.
@@ -138,165 +152,181 @@ type Rule struct {
 // the named groups of a regexp that is not negated become .Params in
 // templates.
 type Match struct {
-	// Path ("path") is a glob on the path of the backend request (the backend
-	// url_pattern after KrakenD's parameter substitution). "/" separates
-	// segments: "*" and "?" stay inside one segment, "**" crosses them, and
-	// "**/" matches zero or more whole segments. "/orders/**" matches
-	// "/orders/" and "/orders/1/items" but not "/orders"; "/orders{,/**}"
-	// matches all three.
-	Path string
+	// Path ("path") is a pattern on the path of the backend request (the
+	// backend url_pattern after KrakenD's parameter substitution). "/"
+	// separates segments: "*" and "?" stay inside one segment, "**" crosses
+	// them, and "**/" matches zero or more whole segments. "/orders/**"
+	// matches "/orders/" and "/orders/1/items" but not "/orders";
+	// "/orders{,/**}" matches all three.
+	Path string `json:"path"`
 
 	// Methods ("methods") are HTTP methods, compared case-insensitively; the
 	// rule holds for any of them. Empty means any method.
-	Methods []string
+	Methods []string `json:"methods"`
 
-	// Headers ("headers") maps a header name (case-insensitive) to a glob on
-	// the whole value; it holds when any value of the header matches. Only
+	// Headers ("headers") maps a header name (case-insensitive) to a pattern
+	// on the whole value; it holds when any value of the header matches. Only
 	// headers listed in the endpoint's input_headers reach the plugin.
-	Headers map[string]string
+	Headers map[string]string `json:"headers"`
 
-	// Query ("query") maps a query parameter to a glob, like Headers. Only
+	// Query ("query") maps a query parameter to a pattern, like Headers. Only
 	// parameters listed in the endpoint's input_query_strings reach the
 	// plugin.
-	Query map[string]string
+	Query map[string]string `json:"query"`
 
-	// Body ("body") maps a gjson path on the JSON request body to a glob. An
-	// array result matches when any element matches; a missing path has no
-	// value. A body that is empty, not JSON or longer than MaxBodyBytes
-	// makes the whole rule fail, negated conditions and any/not included.
-	Body map[string]string
-
-	// BodyJSON ("body_json") holds when the JSON request body contains at
-	// least these fields with these values, recursively. Arrays must have
-	// the same length, their elements matching in order unless
-	// IgnoreArrayOrder is set.
-	BodyJSON any
-
-	// HasBodyJSON tells whether "body_json" was set (it may be null).
-	HasBodyJSON bool
-
-	// IgnoreArrayOrder ("ignore_array_order") lets body_json arrays match in
-	// any order.
-	IgnoreArrayOrder bool
-
-	// Cookies ("cookies") maps a cookie name to a pattern on its value(s).
-	Cookies map[string]string
+	// Cookies ("cookies") maps a cookie name to a pattern on its value(s);
+	// the endpoint must forward the Cookie header.
+	Cookies map[string]string `json:"cookies"`
 
 	// Host ("host") is a pattern on the host the client asked for: the first
 	// X-Forwarded-Host without its port, or else the request URL's host.
-	Host string
+	Host string `json:"host"`
 
 	// RemoteIP ("remote_ip") is a list of CIDR ranges or addresses; it holds
 	// when the first address of X-Forwarded-For is in one of them.
-	RemoteIP []string
+	RemoteIP []string `json:"remote_ip"`
+
+	// Body ("body") maps a gjson path on the JSON request body to a pattern.
+	// An array result matches when any element matches; a missing path has
+	// no value. A body that is empty, not JSON or longer than MaxBodyBytes
+	// makes the whole rule fail, negated conditions and any/not included.
+	Body map[string]string `json:"body"`
+
+	// BodyJSON ("body_json") is any JSON value: it holds when the JSON
+	// request body contains at least these fields with these values,
+	// recursively. Arrays must have the same length, their elements matching
+	// in order unless IgnoreArrayOrder is set.
+	BodyJSON any `json:"body_json"`
+
+	// HasBodyJSON tells whether "body_json" was set (it may be null).
+	HasBodyJSON bool `json:"-"`
+
+	// IgnoreArrayOrder ("ignore_array_order") lets body_json arrays match in
+	// any order. Only beside body_json.
+	IgnoreArrayOrder bool `json:"ignore_array_order"`
 
 	// Any ("any") holds when at least one of its matches holds.
-	Any []Match
+	Any []Match `json:"any"`
 
 	// Not ("not") holds when its match does not.
-	Not *Match
+	Not *Match `json:"not"`
 }
 
-// Response answers a request from the gateway.
+// Response answers a request from the gateway. At most one of body,
+// body_template and body_file; none means an empty body.
 type Response struct {
-	// Status ("status") is the HTTP status, 100-599; default 200.
-	Status int
+	// Status ("status") is the HTTP status, 100-599; default 200. 1xx, 204
+	// and 304 take no body.
+	Status int `json:"status"`
 
 	// Headers ("headers") are set on the answer; values may be templates.
 	// Content-Type defaults to application/json unless set here.
-	Headers map[string]string
+	Headers map[string]string `json:"headers"`
 
 	// Body ("body") is any JSON value. It is encoded once, at load, with
 	// object keys sorted. Every string leaf that contains "{{" is a Go
 	// text/template whose output is emitted as an escaped JSON string.
-	Body any
+	Body any `json:"body"`
 
 	// HasBody tells whether "body" was set at all (it may be JSON null).
-	HasBody bool
+	HasBody bool `json:"-"`
 
 	// BodyTemplate ("body_template") is a Go text/template whose output is
 	// the body, verbatim. At most one of body and body_template.
-	BodyTemplate string
+	BodyTemplate string `json:"body_template"`
 
 	// HasBodyTemplate tells whether "body_template" was set.
-	HasBodyTemplate bool
+	HasBodyTemplate bool `json:"-"`
 
 	// BodyFile ("body_file") is a file read once at load, absolute or
 	// relative to the gateway's working directory, served byte for byte;
 	// a name ending in ".tmpl" is rendered like body_template. At most one
 	// of body, body_template and body_file.
-	BodyFile string
+	BodyFile string `json:"body_file"`
 }
 
 // Active is a rule's time window: every part that is set must hold.
 type Active struct {
-	// From and Until ("from", "until") are RFC 3339 times; the rule applies
-	// from From (inclusive) until Until (exclusive).
-	From, Until string
+	// From ("from") is an RFC 3339 time (2026-12-24T18:00:00Z): the rule
+	// applies from then on, inclusive.
+	From string `json:"from"`
 
-	// Days ("days") are the weekdays ("mon" ... "sun") of a weekly window;
-	// empty means every day when Between is set.
-	Days []string
+	// Until ("until") is an RFC 3339 time, after From: the rule applies
+	// until then, exclusive.
+	Until string `json:"until"`
+
+	// Days ("days") are the weekdays ("mon" ... "sun", or full names, any
+	// case) of a weekly window; empty means every day when Between is set.
+	Days []string `json:"days"`
 
 	// Between ("between") is a daily window "HH:MM-HH:MM", start-inclusive,
-	// end-exclusive; it may run past midnight and accepts "24:00" as an end.
-	Between string
+	// end-exclusive; it may run past midnight ("22:00-02:00") and accepts
+	// "24:00" as an end.
+	Between string `json:"between"`
 
 	// TZ ("tz") is the IANA zone of Days and Between; default UTC.
-	TZ string
+	TZ string `json:"tz"`
 }
 
 // Delegate sends the request to the backend and copies its answer back.
 type Delegate struct {
-	// To ("to") sends the request to another backend: a base URL, possibly
-	// a template, whose scheme and host replace the request's and whose path
-	// is put before the request's path ("http://canary:8080/v2" sends
-	// /orders?x=1 to http://canary:8080/v2/orders?x=1). The Host header
-	// follows. It may not have a query string.
-	To string
+	// To ("to") sends the request to another backend: an absolute http(s)
+	// base URL, possibly a template, whose scheme and host replace the
+	// request's and whose path is put before the request's path
+	// ("http://canary:8080/v2" sends /orders?x=1 to
+	// http://canary:8080/v2/orders?x=1). The Host header follows. It may not
+	// have a query string.
+	To string `json:"to"`
 
 	// RequestHeaders ("request_headers") are set on the outgoing request;
 	// values may be templates, and null removes the header.
-	RequestHeaders map[string]*string
+	RequestHeaders map[string]*string `json:"request_headers"`
 
 	// ResponseHeaders ("response_headers") are set on the answer; values may
 	// be templates, and null removes the header.
-	ResponseHeaders map[string]*string
+	ResponseHeaders map[string]*string `json:"response_headers"`
 
 	// Status ("status") maps backend statuses to the ones answered, such as
 	// {"501": 404}.
-	Status map[int]int
+	Status map[int]int `json:"status"`
 
-	// Timeout ("timeout") bounds the backend call, e.g. "2s". Within a
+	// Timeout ("timeout") bounds the backend call: a positive Go duration,
+	// e.g. "2s"; past it the request answers 504, or the fallback. Within a
 	// KrakenD endpoint it must be shorter than the endpoint's timeout for a
 	// fallback on a slow backend to be seen.
-	Timeout string
+	Timeout string `json:"timeout"`
 
 	// Fallback ("fallback") answers instead of the backend when it cannot be
 	// reached, times out, or answers one of Fallback.OnStatus.
-	Fallback *Fallback
+	Fallback *Fallback `json:"fallback"`
 
 	// Shadow ("shadow") is a response rendered for the same request while
 	// the backend's answer is served; where the two JSON documents differ in
 	// structure, a warning is logged.
-	Shadow *Response
+	Shadow *Response `json:"shadow"`
 }
 
 // DefaultFallbackStatuses are the backend statuses a fallback answers for
 // when on_status is not set.
 var DefaultFallbackStatuses = []int{404, 501, 502, 503, 504}
 
-// Fallback is what a delegate answers when the backend cannot.
+// Fallback is what a delegate answers when the backend cannot: response, or
+// responses with mode, as in a rule.
 type Fallback struct {
 	// OnStatus ("on_status") are the backend statuses, before any status
 	// mapping, that the fallback replaces; default 404, 501, 502, 503, 504.
-	OnStatus []int
+	OnStatus []int `json:"on_status"`
 
-	// Response ("response") or Responses ("responses") with Mode ("mode")
-	// are the answer, as in a rule.
-	Response  *Response
-	Responses []Response
-	Mode      string
+	// Response ("response") is the answer.
+	Response *Response `json:"response"`
+
+	// Responses ("responses") answers with one of several responses,
+	// chosen by Mode, as in a rule.
+	Responses []Response `json:"responses"`
+
+	// Mode ("mode") chooses among Responses, as in a rule: "sequence" (the
+	// default), "random" or "stick". Only with responses.
+	Mode string `json:"mode"`
 }
 
 // Actions counts the actions a rule has: response, responses and delegate.

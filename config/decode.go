@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +27,7 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		MaxResponseBytes: DefaultMaxResponseBytes,
 		MaxShadowBytes:   DefaultMaxShadowBytes,
 	}
-	obj, ok := decodeObject(errs, nil, raw,
+	obj, ok := decodeObject[Config](errs, nil, raw,
 		member{"rules", func(loc Path, v any) {
 			list, ok := v.([]any)
 			if !ok {
@@ -60,7 +62,7 @@ func decodeConfig(errs *Errors, raw any) *Config {
 
 func decodeRule(errs *Errors, loc Path, raw any) Rule {
 	var r Rule
-	_, ok := decodeObject(errs, loc, raw,
+	_, ok := decodeObject[Rule](errs, loc, raw,
 		member{"name", func(loc Path, v any) { r.Name = nonEmptyString(errs, loc, v) }},
 		member{"match", func(loc Path, v any) { r.Match = decodeMatch(errs, loc, v) }},
 		member{"response", func(loc Path, v any) { r.Response = decodeResponse(errs, loc, v) }},
@@ -101,7 +103,7 @@ func decodeResponses(errs *Errors, loc Path, raw any) []Response {
 
 func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 	m := &Match{}
-	obj, ok := decodeObject(errs, loc, raw,
+	obj, ok := decodeObject[Match](errs, loc, raw,
 		member{"path", func(loc Path, v any) { m.Path = nonEmptyString(errs, loc, v, "leave it out to match any path") }},
 		member{"methods", func(loc Path, v any) {
 			m.Methods = stringList(errs, loc, v)
@@ -146,7 +148,7 @@ func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 
 func decodeResponse(errs *Errors, loc Path, raw any) *Response {
 	resp := &Response{Status: 200}
-	decodeObject(errs, loc, raw,
+	decodeObject[Response](errs, loc, raw,
 		member{"status", func(loc Path, v any) {
 			if n, ok := status(errs, loc, v); ok {
 				resp.Status = n
@@ -165,7 +167,7 @@ func decodeResponse(errs *Errors, loc Path, raw any) *Response {
 
 func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 	d := &Delegate{}
-	decodeObject(errs, loc, raw,
+	decodeObject[Delegate](errs, loc, raw,
 		member{"to", func(loc Path, v any) { d.To = str(errs, loc, v) }},
 		member{"request_headers", func(loc Path, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
 		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = headerChanges(errs, loc, v) }},
@@ -179,7 +181,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 
 func decodeFallback(errs *Errors, loc Path, raw any) *Fallback {
 	f := &Fallback{}
-	if _, ok := decodeObject(errs, loc, raw,
+	if _, ok := decodeObject[Fallback](errs, loc, raw,
 		member{"on_status", func(loc Path, v any) {
 			list, ok := v.([]any)
 			if !ok {
@@ -258,7 +260,7 @@ func status(errs *Errors, loc Path, raw any) (int, bool) {
 
 func decodeActive(errs *Errors, loc Path, raw any) *Active {
 	a := &Active{}
-	obj, ok := decodeObject(errs, loc, raw,
+	obj, ok := decodeObject[Active](errs, loc, raw,
 		member{"from", func(loc Path, v any) { a.From = str(errs, loc, v) }},
 		member{"until", func(loc Path, v any) { a.Until = str(errs, loc, v) }},
 		member{"days", func(loc Path, v any) { a.Days = stringList(errs, loc, v) }},
@@ -290,16 +292,18 @@ type member struct {
 	decode func(loc Path, v any)
 }
 
-// decodeObject checks that raw is an object with no fields but the
-// members', then decodes the members present, in the members' order. One
-// list says both which fields exist and what they mean, so the two cannot
-// drift apart.
-func decodeObject(errs *Errors, loc Path, raw any, members ...member) (map[string]any, bool) {
-	names := make([]string, len(members))
-	for i, m := range members {
-		names[i] = m.name
+// decodeObject checks that raw is an object with no fields but T's (its json
+// tags, see FieldNames), then decodes the members present, in order. The
+// members must be exactly T's fields, in T's order: a field declared and
+// never decoded, or decoded and never declared, is a bug that the first
+// decoding of an object of that type reports, so that the tags, the decoder
+// and the JSON Schemas generated from the tags cannot drift apart.
+func decodeObject[T any](errs *Errors, loc Path, raw any, members ...member) (map[string]any, bool) {
+	known := fieldsOf[T]()
+	if err := sameMembers(known, members); err != nil {
+		panic(fmt.Sprintf("config: decoding %s: %v", reflect.TypeFor[T]().Name(), err))
 	}
-	obj, ok := object(errs, loc, raw, names...)
+	obj, ok := object(errs, loc, raw, known...)
 	if !ok {
 		return nil, false
 	}
@@ -309,6 +313,19 @@ func decodeObject(errs *Errors, loc Path, raw any, members ...member) (map[strin
 		}
 	}
 	return obj, true
+}
+
+// sameMembers tells whether members decode exactly the fields known, in
+// their order.
+func sameMembers(known []string, members []member) error {
+	names := make([]string, len(members))
+	for i, m := range members {
+		names[i] = m.name
+	}
+	if !slices.Equal(names, known) {
+		return fmt.Errorf("the decoder reads the fields %v, the json tags declare %v", names, known)
+	}
+	return nil
 }
 
 // nonEmptyString decodes a string that must not be empty when given; hint,

@@ -6,6 +6,19 @@ import (
 	"errors"
 )
 
+// RulesFile is a rules_file: {"rules": [...]}, the same rules as inline
+// ones. They come after the inline rules, and the file is reloaded when it
+// changes.
+type RulesFile struct {
+	// SchemaURL ("$schema") is the URL or path of this file's JSON Schema,
+	// for editors; the plugin ignores it.
+	SchemaURL string `json:"$schema"`
+
+	// Rules ("rules") are tried in order, after the inline rules; the first
+	// rule that applies answers.
+	Rules []Rule `json:"rules"`
+}
+
 // DecodeRulesFile decodes {"rules": [...]} strictly, like inline rules; a
 // "$schema" string is allowed beside them, for editors.
 func DecodeRulesFile(path string, content []byte) ([]Rule, error) {

@@ -1,0 +1,129 @@
+package config
+
+import (
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// objectTypes are the configuration's object types, each decoded by one
+// decodeObject[T] whose members must be T's tagged fields.
+var objectTypes = []reflect.Type{
+	reflect.TypeFor[Config](), reflect.TypeFor[Rule](), reflect.TypeFor[Match](),
+	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
+	reflect.TypeFor[Active](),
+}
+
+// TestObjectTypesAreAll checks that objectTypes are all the struct types a
+// Config reaches, so that the test below decodes each of them.
+func TestObjectTypesAreAll(t *testing.T) {
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map:
+			walk(t.Elem())
+		case reflect.Struct:
+			if seen[t] {
+				return
+			}
+			seen[t] = true
+			for i := range t.NumField() {
+				walk(t.Field(i).Type)
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	var got, want []string
+	for typ := range seen {
+		got = append(got, typ.Name())
+	}
+	for _, typ := range objectTypes {
+		want = append(want, typ.Name())
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("a Config reaches the struct types %v, the test knows %v", got, want)
+	}
+}
+
+// TestMembersAreTheTaggedFields decodes a configuration with every kind of
+// object, each with every field, so that each decodeObject[T] compares its
+// members with T's json tags (it panics when they differ), and checks that
+// an unknown field lists T's tagged fields, in their order.
+func TestMembersAreTheTaggedFields(t *testing.T) {
+	everything := map[string]any{}
+	for _, name := range fieldsOf[Config]() {
+		everything[name] = nil
+	}
+	rule := map[string]any{}
+	for _, name := range fieldsOf[Rule]() {
+		rule[name] = nil
+	}
+	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}}
+	rule["response"] = map[string]any{}
+	rule["responses"] = []any{map[string]any{}}
+	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}}
+	rule["active"] = map[string]any{}
+	everything["rules"] = []any{rule}
+	if _, err := Decode(everything); err == nil { // nulls are wrong everywhere
+		t.Fatal("the decoder accepts nulls for every field")
+	}
+
+	for _, c := range []struct {
+		typ   reflect.Type
+		place func(map[string]any) any
+	}{
+		{reflect.TypeFor[Config](), func(o map[string]any) any { return o }},
+		{reflect.TypeFor[Rule](), func(o map[string]any) any { return map[string]any{"rules": []any{o}} }},
+		{reflect.TypeFor[Match](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"match": o}}} }},
+		{reflect.TypeFor[Response](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"response": o}}} }},
+		{reflect.TypeFor[Delegate](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"delegate": o}}} }},
+		{reflect.TypeFor[Fallback](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"fallback": o}}}}
+		}},
+		{reflect.TypeFor[Active](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"active": o}}} }},
+	} {
+		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
+		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: an unknown field gives %v, want %q", c.typ.Name(), err, want)
+		}
+	}
+}
+
+// TestRulesFileFields checks the names DecodeRulesFile reads against
+// RulesFile's tags.
+func TestRulesFileFields(t *testing.T) {
+	if got := fieldsOf[RulesFile](); !slices.Equal(got, []string{"$schema", "rules"}) {
+		t.Errorf("RulesFile's fields are %v, DecodeRulesFile reads $schema and rules", got)
+	}
+}
+
+// TestSameMembers checks the comparison decodeObject relies on.
+func TestSameMembers(t *testing.T) {
+	m := func(names ...string) []member {
+		var ms []member
+		for _, n := range names {
+			ms = append(ms, member{name: n})
+		}
+		return ms
+	}
+	known := []string{"a", "b"}
+	for _, c := range []struct {
+		members []member
+		ok      bool
+	}{
+		{m("a", "b"), true},
+		{m("b", "a"), false},
+		{m("a"), false},
+		{m("a", "b", "c"), false},
+	} {
+		if err := sameMembers(known, c.members); (err == nil) != c.ok {
+			t.Errorf("sameMembers(%v, %v) = %v", known, c.members, err)
+		}
+	}
+}

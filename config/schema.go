@@ -1,0 +1,207 @@
+package config
+
+// What the JSON Schemas of schema/ say about the configuration comes from
+// this package: the field names from the json tags, the descriptions from
+// the comments, the types from the Go types (go generate ./schema/ reads
+// them). SchemaKeywords holds the rest: what a Go type cannot say about a
+// field (ranges, patterns, defaults, examples) and the constraints between
+// the fields of an object. The generator refuses a key that names no type
+// or field, so this table cannot describe a field that does not exist.
+
+// Keywords are JSON Schema keywords, merged over (and into) what the
+// generator derives from a field's Go type.
+type Keywords = map[string]any
+
+// SchemaKeywords is keyed by "Type.field" (the field's json name) for a
+// field, and by "Type" for an object's own constraints.
+var SchemaKeywords = map[string]Keywords{
+	"Config": {
+		"dependentRequired": Keywords{"reload_interval": []any{"rules_file"}},
+	},
+	"Config.rules_file": {"minLength": 1},
+	"Config.reload_interval": {
+		"pattern": "^(" + durationPattern + ")?$",
+		"default": "2s", // rules.DefaultReloadInterval
+	},
+	"Config.max_body_bytes":     {"minimum": 1, "default": DefaultMaxBodyBytes},
+	"Config.max_body_depth":     {"minimum": 1, "maximum": MaxBodyDepthLimit, "default": DefaultMaxBodyDepth},
+	"Config.max_response_bytes": {"minimum": 1, "default": DefaultMaxResponseBytes},
+	"Config.max_shadow_bytes":   {"minimum": 1, "default": DefaultMaxShadowBytes},
+	"Config.label":              {"minLength": 1},
+
+	"Rule": {
+		"oneOf": []any{
+			Keywords{"required": []any{"response"}},
+			Keywords{"required": []any{"responses"}},
+			Keywords{"required": []any{"delegate"}},
+		},
+		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
+	},
+	"Rule.name":      {"minLength": 1},
+	"Rule.responses": {"minItems": 1},
+	"Rule.mode":      mode,
+	"Rule.delay": {
+		"pattern":  "^(" + ws + "*" + durationPattern + ws + "*(-" + ws + "*[-+]?" + unsignedDuration + ws + "*)?)?$",
+		"examples": []any{"250ms", "100ms-400ms"},
+	},
+	"Rule.probability": {"minimum": 0, "maximum": 1},
+
+	"Match": {
+		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}},
+	},
+	"Match.path": {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.methods": {"items": Keywords{
+		"pattern":  "[^" + wsChars + "]",
+		"examples": []any{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
+	}},
+	"Match.headers": {
+		"propertyNames":        refHeaderName,
+		"additionalProperties": refPattern,
+	},
+	"Match.query":   {"additionalProperties": refPattern},
+	"Match.cookies": {"additionalProperties": refPattern},
+	"Match.host":    {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.remote_ip": {
+		"minItems": 1,
+		"items":    Keywords{"examples": []any{"10.0.0.0/8", "2001:db8::/32", "192.0.2.7"}},
+	},
+	"Match.body": {
+		"propertyNames":        Keywords{"minLength": 1},
+		"additionalProperties": refPattern,
+	},
+	"Match.any": {"minItems": 1},
+
+	"Response": {
+		// At most one body.
+		"dependentSchemas": Keywords{
+			"body":          Keywords{"properties": Keywords{"body_template": false, "body_file": false}},
+			"body_template": Keywords{"properties": Keywords{"body_file": false}},
+		},
+		"if": Keywords{
+			"required": []any{"status"},
+			"properties": Keywords{"status": Keywords{"anyOf": []any{
+				Keywords{"maximum": 199},
+				Keywords{"enum": []any{204, 304}},
+			}}},
+		},
+		"then": Keywords{
+			"description": "1xx, 204 and 304 take no body.",
+			"properties":  Keywords{"body": false, "body_template": false, "body_file": false},
+		},
+	},
+	"Response.status":    {"$ref": "#/$defs/status", "default": 200},
+	"Response.headers":   {"propertyNames": refHeaderName},
+	"Response.body_file": {"minLength": 1},
+
+	"Delegate.to": {
+		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,
+		"examples": []any{"http://canary:8080/v2"},
+	},
+	"Delegate.request_headers":  {"propertyNames": refHeaderName},
+	"Delegate.response_headers": {"propertyNames": refHeaderName},
+	"Delegate.status": {
+		"propertyNames":        Keywords{"pattern": `^\+?0*[1-5][0-9][0-9]$`},
+		"additionalProperties": refStatus,
+	},
+	"Delegate.timeout": {
+		"pattern":  "^(" + durationPattern + ")?$",
+		"examples": []any{"2s", "800ms"},
+	},
+
+	"Fallback": {
+		"oneOf": []any{
+			Keywords{"required": []any{"response"}},
+			Keywords{"required": []any{"responses"}},
+		},
+		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
+	},
+	"Fallback.on_status": {"items": refStatus, "default": DefaultFallbackStatuses},
+	"Fallback.responses": {"minItems": 1},
+	"Fallback.mode":      mode,
+
+	"Active": {"minProperties": 1},
+	"Active.from": {
+		"pattern":  rfc3339Pattern,
+		"examples": []any{"2026-12-24T18:00:00Z"},
+	},
+	"Active.until": {
+		"pattern":  rfc3339Pattern,
+		"examples": []any{"2027-01-01T00:00:00Z"},
+	},
+	"Active.days": {"items": Keywords{
+		"pattern":  "^" + ws + "*(" + dayNames + ")" + ws + "*$",
+		"examples": []any{"mon", "tue", "wed", "thu", "fri", "sat", "sun"},
+	}},
+	"Active.between": {
+		"pattern": "^(" + ws + "*([01][0-9]|2[0-3]|\\+[0-9]):([0-5][0-9]|\\+[0-9])" + ws + "*-" + ws +
+			"*(([01][0-9]|2[0-3]|\\+[0-9]|-0):([0-5][0-9]|\\+[0-9]|-0)|24:(00|\\+0|-0))" + ws + "*)?$",
+		"examples": []any{"02:00-04:00", "22:00-02:00"},
+	},
+	"Active.tz": {"examples": []any{"UTC", "Europe/Madrid", "America/New_York"}},
+}
+
+// SchemaDefinitions are the schemas fields share by reference
+// ("#/$defs/name"), beside one definition per object type.
+var SchemaDefinitions = map[string]Keywords{
+	"status": {
+		"description": "An HTTP status, 100-599.",
+		"type":        "integer",
+		"minimum":     100,
+		"maximum":     599,
+	},
+	"pattern": {
+		"description": `A gobwas/glob glob (*, ?, [a-z], [!a-z], {a,b}, \ escapes), or an RE2 regexp after "~" (unanchored: "~^[0-9]+$"). ` +
+			`A leading "!" negates it ("!~" for a regexp): "!*" means absent, "*" present. Write a literal leading ! or ~ as \! or \~.`,
+		"type": "string",
+	},
+	"headerName": {
+		"description": "A header name: an HTTP token (letters, digits and !#$%&'*+-.^_`|~), case-insensitive.",
+		"type":        "string",
+		"pattern":     "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+	},
+}
+
+var (
+	refStatus     = Keywords{"$ref": "#/$defs/status"}
+	refPattern    = Keywords{"$ref": "#/$defs/pattern"}
+	refHeaderName = Keywords{"$ref": "#/$defs/headerName"}
+
+	// mode is a rule's or a fallback's mode; "" is the default.
+	mode = Keywords{
+		"enum":    []any{"sequence", "random", "stick", ""},
+		"default": "sequence",
+	}
+
+	// modeNeedsResponses: a mode other than "" goes with responses.
+	modeNeedsResponses = Keywords{
+		"anyOf": []any{
+			Keywords{"required": []any{"responses"}},
+			Keywords{"properties": Keywords{"mode": Keywords{"const": ""}}},
+		},
+	}
+)
+
+// The patterns below accept what the engine parses (time.ParseDuration,
+// time.Parse with RFC 3339, its weekday names and clock times, after
+// strings.TrimSpace where it trims), perhaps more, never less:
+// TestPatternsAcceptWhatTheEngineAccepts in schema/ tries them against the
+// engine.
+const (
+	// wsChars are the characters strings.TrimSpace removes.
+	wsChars = "\\t\\n\\v\\f\\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+	ws      = "[" + wsChars + "]"
+
+	// unsignedDuration is what time.ParseDuration accepts after a sign.
+	unsignedDuration = `(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)`
+	// durationPattern is a duration that is not negative.
+	durationPattern = `\+?` + unsignedDuration
+
+	rfc3339Pattern = `^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{1,2}:[0-9]{2}:[0-9]{2}([.,][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
+
+	// dayNames are the weekdays, in any case (the engine lowers them, and
+	// "İ" lowers to an "i").
+	dayNames = "[Mm][Oo][Nn][Dd][Aa][Yy]|[Tt][Uu][Ee][Ss][Dd][Aa][Yy]|[Ww][Ee][Dd][Nn][Ee][Ss][Dd][Aa][Yy]|" +
+		"[Tt][Hh][Uu][Rr][Ss][Dd][Aa][Yy]|[Ff][Rr][Ii\u0130][Dd][Aa][Yy]|[Ss][Aa][Tt][Uu][Rr][Dd][Aa][Yy]|" +
+		"[Ss][Uu][Nn][Dd][Aa][Yy]|[Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii\u0130]|" +
+		"[Ss][Aa][Tt]|[Ss][Uu][Nn]"
+)
