@@ -93,6 +93,12 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			t.Errorf("%s: an unknown field gives %v, want %q", c.typ.Name(), err, want)
 		}
 	}
+	// Every object type was decoded above: none may read other fields than
+	// its tags declare.
+	memberDrift.Range(func(name, err any) bool {
+		t.Errorf("%s: %v", name, err)
+		return true
+	})
 }
 
 // TestRulesFileFields checks the names DecodeRulesFile reads against
