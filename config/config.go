@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // The configuration types below are what a user writes under
 // "krakend-rules" in a backend's "plugin/http-client" extra config. They are
 // decoded strictly by Decode (unknown fields and wrong types are errors with
@@ -59,6 +61,8 @@ type Config struct {
 	// ReloadInterval ("reload_interval") is how often RulesFile is polled: a
 	// Go duration of at least 100ms, only beside RulesFile; default "2s".
 	ReloadInterval string `json:"reload_interval"`
+	// ReloadEvery is ReloadInterval decoded; 0 when it is not set.
+	ReloadEvery time.Duration `json:"-"`
 
 	// MaxBodyBytes ("max_body_bytes") bounds how much of a request body is
 	// read to evaluate body conditions. A longer body is not evaluated (every
@@ -126,6 +130,8 @@ type Rule struct {
 	// Delay ("delay") waits before the action: a Go duration ("250ms") or a
 	// uniform range ("100ms-400ms"). A cancelled request stops waiting.
 	Delay string `json:"delay"`
+	// DelayRange is Delay decoded; zero when it is not set.
+	DelayRange DelayRange `json:"-"`
 
 	// Probability ("probability") makes the rule apply to that share of the
 	// requests it matches, from 0 to 1; the others go on to the next rule.
@@ -295,6 +301,8 @@ type Delegate struct {
 	// KrakenD endpoint it must be shorter than the endpoint's timeout for a
 	// fallback on a slow backend to be seen.
 	Timeout string `json:"timeout"`
+	// TimeoutValue is Timeout decoded; 0 when it is not set.
+	TimeoutValue time.Duration `json:"-"`
 
 	// Fallback ("fallback") answers instead of the backend when it cannot be
 	// reached, times out, or answers one of Fallback.OnStatus.

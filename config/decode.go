@@ -39,7 +39,15 @@ func decodeConfig(errs *Errors, raw any) *Config {
 			}
 		}},
 		member{"rules_file", func(loc Path, v any) { cfg.RulesFile = nonEmptyString(errs, loc, v) }},
-		member{"reload_interval", func(loc Path, v any) { cfg.ReloadInterval = str(errs, loc, v) }},
+		member{"reload_interval", func(loc Path, v any) {
+			if cfg.ReloadInterval = str(errs, loc, v); cfg.ReloadInterval != "" {
+				d, err := parseReloadInterval(cfg.ReloadInterval)
+				if err != nil {
+					errs.Add(loc, "%v", err)
+				}
+				cfg.ReloadEvery = d
+			}
+		}},
 		member{"max_body_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxBodyBytes) }},
 		member{"max_body_depth", func(loc Path, v any) {
 			var n int64
@@ -70,7 +78,15 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { r.Mode = str(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
-		member{"delay", func(loc Path, v any) { r.Delay = str(errs, loc, v) }},
+		member{"delay", func(loc Path, v any) {
+			if r.Delay = str(errs, loc, v); r.Delay != "" {
+				d, err := parseDelay(r.Delay)
+				if err != nil {
+					errs.Add(loc, "%v", err)
+				}
+				r.DelayRange = d
+			}
+		}},
 		member{"probability", func(loc Path, v any) {
 			if p, ok := v.(float64); !ok {
 				errs.Add(loc, "must be a number from 0 to 1, got %s", typeName(v))
@@ -173,7 +189,15 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 		member{"request_headers", func(loc Path, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
 		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = headerChanges(errs, loc, v) }},
 		member{"status", func(loc Path, v any) { d.Status = statusMap(errs, loc, v) }},
-		member{"timeout", func(loc Path, v any) { d.Timeout = str(errs, loc, v) }},
+		member{"timeout", func(loc Path, v any) {
+			if d.Timeout = str(errs, loc, v); d.Timeout != "" {
+				t, err := parseTimeout(d.Timeout)
+				if err != nil {
+					errs.Add(loc, "%v", err)
+				}
+				d.TimeoutValue = t
+			}
+		}},
 		member{"fallback", func(loc Path, v any) { d.Fallback = decodeFallback(errs, loc, v) }},
 		member{"shadow", func(loc Path, v any) { d.Shadow = decodeResponse(errs, loc, v) }},
 	)

@@ -31,7 +31,9 @@ func TestObjectTypesAreAll(t *testing.T) {
 			}
 			seen[t] = true
 			for i := range t.NumField() {
-				walk(t.Field(i).Type)
+				if t.Field(i).Tag.Get("json") != "-" { // decoded values beside their text are no objects
+					walk(t.Field(i).Type)
+				}
 			}
 		}
 	}
@@ -52,7 +54,7 @@ func TestObjectTypesAreAll(t *testing.T) {
 
 // TestMembersAreTheTaggedFields decodes a configuration with every kind of
 // object, each with every field, so that each decodeObject[T] compares its
-// members with T's json tags (it panics when they differ), and checks that
+// members with T's json tags (memberDrift records a difference), and checks that
 // an unknown field lists T's tagged fields, in their order.
 func TestMembersAreTheTaggedFields(t *testing.T) {
 	everything := map[string]any{}

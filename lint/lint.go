@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"krakend-rules/config"
 	"krakend-rules/rules"
@@ -340,7 +341,7 @@ func (l *backendLint) warn(loc config.Location, format string, args ...any) {
 
 func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 	if r.Delay != "" {
-		l.delay(loc.Field("delay"), r.Delay)
+		l.delay(loc.Field("delay"), r.Delay, r.DelayRange)
 	}
 	if r.Match != nil {
 		m := loc.Field("match")
@@ -365,7 +366,7 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 			l.status(dl.Field("status").Key(strconv.Itoa(from)), d.Status[from])
 		}
 		if d.Timeout != "" {
-			l.delegateTimeout(dl.Field("timeout"), d.Timeout, d.Fallback != nil)
+			l.delegateTimeout(dl.Field("timeout"), d.Timeout, d.TimeoutValue, d.Fallback != nil)
 		}
 		if fb := d.Fallback; fb != nil {
 			if fb.Response != nil {
@@ -468,9 +469,8 @@ func (l *backendLint) status(loc config.Location, status int) {
 	l.warn(loc, "clients never see %d: %s; KrakenD answers 200 for a backend's 200 or 201 and its own 500 for anything else (or set return_error_code)", status, l.b.notNoOp())
 }
 
-func (l *backendLint) delegateTimeout(loc config.Location, timeout string, fallback bool) {
-	d, err := parseDuration(timeout)
-	if err != nil || d < l.b.timeout {
+func (l *backendLint) delegateTimeout(loc config.Location, timeout string, d time.Duration, fallback bool) {
+	if d < l.b.timeout {
 		return
 	}
 	what := "its 504"
@@ -483,14 +483,9 @@ func (l *backendLint) delegateTimeout(loc config.Location, timeout string, fallb
 // delay warns about a rule's delay (a duration, or a range whose end is its
 // longest) that the endpoint's timeout cuts short: KrakenD then discards
 // the plugin's answer and gives the client its own error.
-func (l *backendLint) delay(loc config.Location, delay string) {
-	lo, hi, isRange := strings.Cut(delay, "-")
-	shortest, err := parseDuration(strings.TrimSpace(lo))
-	longest := shortest
-	if err == nil && isRange {
-		longest, err = parseDuration(strings.TrimSpace(hi))
-	}
-	if err != nil || longest < l.b.timeout {
+func (l *backendLint) delay(loc config.Location, delay string, d config.DelayRange) {
+	shortest, longest := d.Min, d.Max
+	if longest < l.b.timeout {
 		return
 	}
 	const cut = "KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500)"

@@ -103,13 +103,7 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 	if cfg.To != "" {
 		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
-	if cfg.Timeout != "" {
-		t, err := time.ParseDuration(cfg.Timeout)
-		if err != nil || t <= 0 {
-			errs.Add(loc.Field("timeout"), "must be a positive duration such as \"2s\", got %q", cfg.Timeout)
-		}
-		d.timeout = t
-	}
+	d.timeout = cfg.TimeoutValue
 	if f := cfg.Fallback; f != nil {
 		floc := loc.Field("fallback")
 		d.fallback = &fallback{onStatus: map[int]bool{}}

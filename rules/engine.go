@@ -147,7 +147,7 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 	var errs config.Errors
 	e.noMatch = compileDelegate(&errs, nil, &config.Delegate{}, e.backend)
 	if cfg.RulesFile != "" {
-		e.rulesFile = compileRulesFile(&errs, cfg)
+		e.rulesFile = compileRulesFile(cfg)
 	}
 	set, err := e.compileRules(nil, "")
 	errs = append(errs, config.List(err)...)
@@ -283,11 +283,7 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 		r.probability = *rc.Probability
 	}
 	if rc.Delay != "" {
-		d, err := compileDelay(rc.Delay)
-		if err != nil {
-			errs.Add(loc.Field("delay"), "%v", err)
-		}
-		r.delay = &d
+		r.delay = &delay{min: rc.DelayRange.Min, max: rc.DelayRange.Max}
 	}
 	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
 		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"

@@ -245,18 +245,6 @@ func TestDelay(t *testing.T) {
 	}
 }
 
-func TestDelayRange(t *testing.T) {
-	d, err := compileDelay("100ms-400ms")
-	if err != nil || d.min != 100*time.Millisecond || d.max != 400*time.Millisecond {
-		t.Errorf("got %+v %v", d, err)
-	}
-	for _, bad := range []string{"soon", "400ms-100ms", "-5ms", "1s-", "10"} {
-		if _, err := compileDelay(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
 func TestProbability(t *testing.T) {
 	backend := echoBackend(t)
 	e := newEngine(t, `{"rules":[

@@ -10,9 +10,6 @@ import (
 	"time"
 )
 
-// DefaultReloadInterval is how often a rules_file is polled.
-const DefaultReloadInterval = 2 * time.Second
-
 // MaxRulesFileBytes is the largest rules_file the plugin reads (64 MiB). A
 // longer one is rejected like an invalid one: the rules in force stay.
 const MaxRulesFileBytes = 64 << 20
@@ -42,14 +39,10 @@ type rulesFile struct {
 	now     func() time.Time // the clock; nil is time.Now
 }
 
-func compileRulesFile(errs *config.Errors, cfg *config.Config) *rulesFile {
-	f := &rulesFile{path: cfg.RulesFile, interval: DefaultReloadInterval}
-	if cfg.ReloadInterval != "" {
-		d, err := time.ParseDuration(cfg.ReloadInterval)
-		if err != nil || d < 100*time.Millisecond {
-			errs.Add(config.At("reload_interval"), "must be a duration of at least 100ms such as \"2s\", got %q", cfg.ReloadInterval)
-		}
-		f.interval = d
+func compileRulesFile(cfg *config.Config) *rulesFile {
+	f := &rulesFile{path: cfg.RulesFile, interval: config.DefaultReloadInterval}
+	if cfg.ReloadEvery > 0 {
+		f.interval = cfg.ReloadEvery
 	}
 	return f
 }

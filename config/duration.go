@@ -1,0 +1,58 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// DefaultReloadInterval is how often a rules_file is polled when
+// reload_interval is not set.
+const DefaultReloadInterval = 2 * time.Second
+
+// MinReloadInterval is the shortest reload_interval.
+const MinReloadInterval = 100 * time.Millisecond
+
+// DelayRange is a decoded "delay": a fixed duration (Min == Max) or a
+// uniform range.
+type DelayRange struct {
+	Min, Max time.Duration
+}
+
+// The durations of a configuration are decoded here, once, into typed
+// values beside their text: the engine runs on the values, the linter
+// compares them with the endpoint's timeout, and neither parses the text
+// again.
+
+func parseDelay(s string) (DelayRange, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	min, err := time.ParseDuration(strings.TrimSpace(lo))
+	if err != nil || min < 0 {
+		return DelayRange{}, fmt.Errorf("must be a duration such as \"250ms\" or a range such as \"100ms-400ms\", got %q", s)
+	}
+	d := DelayRange{Min: min, Max: min}
+	if isRange {
+		max, err := time.ParseDuration(strings.TrimSpace(hi))
+		if err != nil || max < min {
+			return DelayRange{}, fmt.Errorf("must be a duration such as \"250ms\" or a range such as \"100ms-400ms\" whose end is not before its start, got %q", s)
+		}
+		d.Max = max
+	}
+	return d, nil
+}
+
+func parseTimeout(s string) (time.Duration, error) {
+	t, err := time.ParseDuration(s)
+	if err != nil || t <= 0 {
+		return 0, fmt.Errorf("must be a positive duration such as \"2s\", got %q", s)
+	}
+	return t, nil
+}
+
+func parseReloadInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < MinReloadInterval {
+		return 0, fmt.Errorf("must be a duration of at least 100ms such as \"2s\", got %q", s)
+	}
+	return d, nil
+}
