@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -287,17 +288,45 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	// backend that fails half way, or sends more than the bound, gets a
 	// clean 502 instead of a truncated answer passed off as a success.
 	// (KrakenD buffers the plugin's answer whole anyway.)
-	pooled := answerBuffers.Get().(*[]byte)
-	body, err := readAnswer((*pooled)[:0], resp, d.maxResponse)
+	rec := recorderOf(w)
+	var body []byte
+	var pooled *[]byte // the pooled buffer the answer was read into; nil when read into the recorder
+	if rec != nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
+		body, err = readIntoRecorder(rec, resp, d.maxResponse)
+	} else {
+		pooled = answerBuffers.Get().(*[]byte)
+		body, err = readAnswer((*pooled)[:0], resp, d.maxResponse)
+	}
+	release := func() {
+		if pooled != nil {
+			answerBuffers.Put(pooled)
+		}
+	}
 	if err != nil {
-		answerBuffers.Put(pooled)
+		release()
 		d.failBackend(w, x, err)
 		return
 	}
 
-	h := w.Header()
-	for name, values := range resp.Header {
-		h[name] = values
+	var h http.Header
+	if rec != nil && resp.Header != nil {
+		// The backend's header map is handed over whole rather than copied
+		// value by value: it is this delegation's own, nothing reads it
+		// once the answer is read, and the recorder snapshots it when the
+		// status is written. What was set before (the debug header) is
+		// kept unless the backend sent it too, as a copy would keep it.
+		h = resp.Header
+		for name, values := range rec.HeaderMap {
+			if _, ok := h[name]; !ok {
+				h[name] = values
+			}
+		}
+		rec.HeaderMap = h
+	} else {
+		h = w.Header()
+		for name, values := range resp.Header {
+			h[name] = values
+		}
 	}
 	if hasHopHeaders(h) {
 		removeHopHeaders(h)
@@ -312,7 +341,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		}
 		v, err := c.value.render(bt, scratch)
 		if err != nil {
-			answerBuffers.Put(pooled)
+			release()
 			d.failTemplate(w, x, err)
 			return
 		}
@@ -323,12 +352,61 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		status = mapped
 	}
 	w.WriteHeader(status)
-	w.Write(body)
-	// A shadow comparison takes the answer as it is, buffer and all, and
-	// hands the buffer back when it is done.
-	if d.shadow == nil || !d.shadow.compare(x, body, pooled, d.backend) {
+	w.Write(body) // into the recorder's body: where body already lies, so nothing is copied
+	switch {
+	case d.shadow == nil:
+		release()
+	case pooled == nil:
+		d.compareShadow(x, body)
+	case !d.shadow.compare(x, body, pooled, d.backend):
+		// A shadow comparison takes the answer as it is, buffer and all,
+		// and hands the buffer back when it is done.
+		release()
+	}
+}
+
+// compareShadow hands the rule's shadow an answer that lies in the
+// recorder, which the gateway reads as soon as the plugin returns: the
+// comparison gets a copy of its own, made only when one can run now
+// (comparisons are rate-limited), in a pooled buffer it hands back.
+func (d *delegate) compareShadow(x *exchange, body []byte) {
+	s := d.shadow
+	if time.Now().UnixNano() < s.nextLog.Load() || s.busy.Load() {
+		return // compare would skip it
+	}
+	if int64(len(body)) > d.maxShadow {
+		s.compare(x, body, nil, d.backend) // which only says so, keeping nothing
+		return
+	}
+	pooled := answerBuffers.Get().(*[]byte)
+	real := *pooled
+	if cap(real) < len(body) {
+		real = make([]byte, 0, len(body)) // not pooled: a large answer does not stay in the pool
+	}
+	real = append(real[:0], body...)
+	if !s.compare(x, real, pooled, d.backend) {
 		answerBuffers.Put(pooled)
 	}
+}
+
+// recorderOf returns w when it is the httptest.ResponseRecorder that a
+// Lura-based gateway hands a client plugin (one per request, whose Body it
+// reads once the plugin returns), with nothing written to it yet; or nil.
+func recorderOf(w http.ResponseWriter) *httptest.ResponseRecorder {
+	if rec, ok := w.(*httptest.ResponseRecorder); ok && rec.Body != nil && rec.Body.Len() == 0 {
+		return rec
+	}
+	return nil
+}
+
+// readIntoRecorder reads an answer of known length into the spare room of
+// the recorder's body, where the gateway reads it, instead of into a buffer
+// of the plugin's that would then be copied there. Nothing is committed: the
+// recorder's body stays empty until the caller writes the returned slice,
+// which lies where it would be copied to, so that the copy is skipped.
+func readIntoRecorder(rec *httptest.ResponseRecorder, resp *http.Response, limit int64) ([]byte, error) {
+	rec.Body.Grow(int(resp.ContentLength) + 1) // +1: room to see EOF without growing
+	return readAnswer(rec.Body.AvailableBuffer(), resp, limit)
 }
 
 // outgoing builds the request for the backend. A shallow copy shares the
