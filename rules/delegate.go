@@ -248,12 +248,13 @@ func removeHopHeaders(h http.Header) {
 
 func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	var bt *boundTemplates
+	var scratch *bytes.Buffer // what templates render into; plain texts need none
 	if d.templates != nil {
 		bt = d.templates.bind(x)
 		defer d.templates.release(bt)
+		scratch = getBuffer()
+		defer putBuffer(scratch)
 	}
-	scratch := getBuffer()
-	defer putBuffer(scratch)
 
 	out, err := d.outgoing(x, bt, scratch)
 	if err != nil {
@@ -409,10 +410,15 @@ func readIntoRecorder(rec *httptest.ResponseRecorder, resp *http.Response, limit
 	return readAnswer(rec.Body.AvailableBuffer(), resp, limit)
 }
 
-// outgoing builds the request for the backend. A shallow copy shares the
-// caller's header map; it is replaced by a copy before anything in it
-// changes, so the caller's map never does.
+// outgoing builds the request for the backend. When nothing in it changes,
+// it is the caller's request itself, which a transport does not modify.
+// Otherwise a shallow copy shares the caller's header map; it is replaced
+// by a copy before anything in it changes, so the caller's map never does.
 func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buffer) (*http.Request, error) {
+	rewrite := len(d.requestHeaders) > 0 || hasHopHeaders(x.req.Header)
+	if d.to == nil && !rewrite && x.req.RequestURI == "" && !x.body.read {
+		return x.req, nil // its URL, headers and unread body go as they are
+	}
 	out := x.req.WithContext(x.req.Context())
 	out.RequestURI = ""
 	if d.to != nil {
@@ -422,7 +428,7 @@ func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buff
 		}
 		out.URL, out.Host = u, u.Host
 	}
-	if len(d.requestHeaders) > 0 || hasHopHeaders(out.Header) {
+	if rewrite {
 		out.Header = out.Header.Clone()
 		if out.Header == nil {
 			out.Header = http.Header{}
