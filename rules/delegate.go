@@ -406,7 +406,9 @@ func recorderOf(w http.ResponseWriter) *httptest.ResponseRecorder {
 // recorder's body stays empty until the caller writes the returned slice,
 // which lies where it would be copied to, so that the copy is skipped.
 func readIntoRecorder(rec *httptest.ResponseRecorder, resp *http.Response, limit int64) ([]byte, error) {
-	rec.Body.Grow(int(resp.ContentLength) + 1) // +1: room to see EOF without growing
+	if resp.Body != http.NoBody { // see readAnswer
+		rec.Body.Grow(int(resp.ContentLength) + 1) // +1: room to see EOF without growing
+	}
 	return readAnswer(rec.Body.AvailableBuffer(), resp, limit)
 }
 
@@ -490,6 +492,11 @@ var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); re
 // long costs at most about one and a half times the limit while it is found
 // out.
 func readAnswer(b []byte, resp *http.Response, limit int64) ([]byte, error) {
+	if resp.Body == http.NoBody {
+		// An answer to HEAD, a 204 or a 304: a length it declares is that
+		// of a body it does not have.
+		return b[:0], nil
+	}
 	if resp.ContentLength > limit {
 		return nil, errTooLarge{limit}
 	}

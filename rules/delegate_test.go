@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -522,4 +523,29 @@ func TestAShadowComparesItsOwnCopyOfTheAnswer(t *testing.T) {
 		}
 	}
 	t.Fatal("no shadow comparison was logged")
+}
+
+// TestAHeadRequestPassesTheLengthOfTheBodyItHasNot: the answer to HEAD
+// declares the length of the body a GET would get, and has none; the
+// length is passed back, however large, and nothing is set aside for it.
+func TestAHeadRequestPassesTheLengthOfTheBodyItHasNot(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", r.URL.Query().Get("length"))
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"max_response_bytes":1000,"rules":[]}`, nil)
+	for _, length := range []string{"10", "2000", "1000000000"} {
+		var res *http.Response
+		var body string
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res, body = serve(e, backendRequest(t, "HEAD", backend.URL+"/?length="+length, "", nil))
+		runtime.ReadMemStats(&after)
+		if res.StatusCode != 200 || body != "" || res.Header.Get("Content-Length") != length {
+			t.Errorf("HEAD of %s bytes: %d %q, Content-Length %q", length, res.StatusCode, body, res.Header.Get("Content-Length"))
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("HEAD of %s bytes allocated %d bytes", length, n)
+		}
+	}
 }
