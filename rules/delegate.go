@@ -232,7 +232,8 @@ func hasHopHeaders(h http.Header) bool {
 }
 
 // removeHopHeaders deletes the hop-by-hop headers and those that Connection
-// names from h, which must be a copy the caller owns.
+// names from h, which must be a map the caller owns: a copy, or the
+// backend's answer's own.
 func removeHopHeaders(h http.Header) {
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
@@ -312,10 +313,12 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	var h http.Header
 	if rec != nil && resp.Header != nil {
 		// The backend's header map is handed over whole rather than copied
-		// value by value: it is this delegation's own, nothing reads it
-		// once the answer is read, and the recorder snapshots it when the
-		// status is written. What was set before (the debug header) is
-		// kept unless the backend sent it too, as a copy would keep it.
+		// value by value: it is this delegation's own (a transport makes
+		// one per answer, and net/http/httputil.ReverseProxy too edits it
+		// in place), nothing reads it once the answer is read, and the
+		// recorder snapshots it when the status is written. What was set
+		// before (the debug header) is kept unless the backend sent it
+		// too, as a copy would keep it.
 		h = resp.Header
 		for name, values := range rec.HeaderMap {
 			if _, ok := h[name]; !ok {
@@ -353,7 +356,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		status = mapped
 	}
 	w.WriteHeader(status)
-	w.Write(body) // into the recorder's body: where body already lies, so nothing is copied
+	w.Write(body) // into a recorder: where body already lies, so nothing is copied
 	switch {
 	case d.shadow == nil:
 		release()
@@ -380,12 +383,12 @@ func (d *delegate) compareShadow(x *exchange, body []byte) {
 		return
 	}
 	pooled := answerBuffers.Get().(*[]byte)
-	real := *pooled
-	if cap(real) < len(body) {
-		real = make([]byte, 0, len(body)) // not pooled: a large answer does not stay in the pool
+	answer := *pooled
+	if cap(answer) < len(body) {
+		answer = make([]byte, 0, len(body)) // not pooled: a large answer does not stay in the pool
 	}
-	real = append(real[:0], body...)
-	if !s.compare(x, real, pooled, d.backend) {
+	answer = append(answer[:0], body...)
+	if !s.compare(x, answer, pooled, d.backend) {
 		answerBuffers.Put(pooled)
 	}
 }
