@@ -9,6 +9,7 @@ import (
 	"krakend-rules/config"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -237,7 +238,8 @@ func hasHopHeaders(h http.Header) bool {
 }
 
 // removeHopHeaders deletes the hop-by-hop headers and those that Connection
-// names from h, which must be a copy the caller owns.
+// names from h, which must be a map the caller owns: a copy, or the
+// backend's answer's own.
 func removeHopHeaders(h http.Header) {
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
@@ -253,12 +255,13 @@ func removeHopHeaders(h http.Header) {
 
 func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	var bt *boundTemplates
+	var scratch *bytes.Buffer // what templates render into; plain texts need none
 	if d.templates != nil {
 		bt = d.templates.bind(x)
 		defer d.templates.release(bt)
+		scratch = getBuffer()
+		defer putBuffer(scratch)
 	}
-	scratch := getBuffer()
-	defer putBuffer(scratch)
 
 	out, err := d.outgoing(x, bt, scratch)
 	if err != nil {
@@ -293,17 +296,47 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	// backend that fails half way, or sends more than the bound, gets a
 	// clean 502 instead of a truncated answer passed off as a success.
 	// (KrakenD buffers the plugin's answer whole anyway.)
-	pooled := answerBuffers.Get().(*[]byte)
-	body, err := readAnswer((*pooled)[:0], resp, d.maxResponse)
+	rec := recorderOf(w)
+	var body []byte
+	var pooled *[]byte // the pooled buffer the answer was read into; nil when read into the recorder
+	if rec != nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
+		body, err = readIntoRecorder(rec, resp, d.maxResponse)
+	} else {
+		pooled = answerBuffers.Get().(*[]byte)
+		body, err = readAnswer((*pooled)[:0], resp, d.maxResponse)
+	}
+	release := func() {
+		if pooled != nil {
+			answerBuffers.Put(pooled)
+		}
+	}
 	if err != nil {
-		answerBuffers.Put(pooled)
+		release()
 		d.failBackend(w, x, err)
 		return
 	}
 
-	h := w.Header()
-	for name, values := range resp.Header {
-		h[name] = values
+	var h http.Header
+	if rec != nil && resp.Header != nil {
+		// The backend's header map is handed over whole rather than copied
+		// value by value: it is this delegation's own (a transport makes
+		// one per answer, and net/http/httputil.ReverseProxy too edits it
+		// in place), nothing reads it once the answer is read, and the
+		// recorder snapshots it when the status is written. What was set
+		// before (the debug header) is kept unless the backend sent it
+		// too, as a copy would keep it.
+		h = resp.Header
+		for name, values := range rec.HeaderMap {
+			if _, ok := h[name]; !ok {
+				h[name] = values
+			}
+		}
+		rec.HeaderMap = h
+	} else {
+		h = w.Header()
+		for name, values := range resp.Header {
+			h[name] = values
+		}
 	}
 	if hasHopHeaders(h) {
 		removeHopHeaders(h)
@@ -318,7 +351,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		}
 		v, err := c.value.render(bt, scratch)
 		if err != nil {
-			answerBuffers.Put(pooled)
+			release()
 			d.failTemplate(w, x, err)
 			return
 		}
@@ -329,18 +362,74 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		status = mapped
 	}
 	w.WriteHeader(status)
-	w.Write(body)
-	// A shadow comparison takes the answer as it is, buffer and all, and
-	// hands the buffer back when it is done.
-	if d.shadow == nil || !d.shadow.compare(x, body, pooled, d.backend) {
+	w.Write(body) // into a recorder: where body already lies, so nothing is copied
+	switch {
+	case d.shadow == nil:
+		release()
+	case pooled == nil:
+		d.compareShadow(x, body)
+	case !d.shadow.compare(x, body, pooled, d.backend):
+		// A shadow comparison takes the answer as it is, buffer and all,
+		// and hands the buffer back when it is done.
+		release()
+	}
+}
+
+// compareShadow hands the rule's shadow an answer that lies in the
+// recorder, which the gateway reads as soon as the plugin returns: the
+// comparison gets a copy of its own, made only when one can run now
+// (comparisons are rate-limited), in a pooled buffer it hands back.
+func (d *delegate) compareShadow(x *exchange, body []byte) {
+	s := d.shadow
+	if time.Now().UnixNano() < s.nextLog.Load() || s.busy.Load() {
+		return // compare would skip it
+	}
+	if int64(len(body)) > d.maxShadow {
+		s.compare(x, body, nil, d.backend) // which only says so, keeping nothing
+		return
+	}
+	pooled := answerBuffers.Get().(*[]byte)
+	answer := *pooled
+	if cap(answer) < len(body) {
+		answer = make([]byte, 0, len(body)) // not pooled: a large answer does not stay in the pool
+	}
+	answer = append(answer[:0], body...)
+	if !s.compare(x, answer, pooled, d.backend) {
 		answerBuffers.Put(pooled)
 	}
 }
 
-// outgoing builds the request for the backend. A shallow copy shares the
-// caller's header map; it is replaced by a copy before anything in it
-// changes, so the caller's map never does.
+// recorderOf returns w when it is the httptest.ResponseRecorder that a
+// Lura-based gateway hands a client plugin (one per request, whose Body it
+// reads once the plugin returns), with nothing written to it yet; or nil.
+func recorderOf(w http.ResponseWriter) *httptest.ResponseRecorder {
+	if rec, ok := w.(*httptest.ResponseRecorder); ok && rec.Body != nil && rec.Body.Len() == 0 {
+		return rec
+	}
+	return nil
+}
+
+// readIntoRecorder reads an answer of known length into the spare room of
+// the recorder's body, where the gateway reads it, instead of into a buffer
+// of the plugin's that would then be copied there. Nothing is committed: the
+// recorder's body stays empty until the caller writes the returned slice,
+// which lies where it would be copied to, so that the copy is skipped.
+func readIntoRecorder(rec *httptest.ResponseRecorder, resp *http.Response, limit int64) ([]byte, error) {
+	if resp.Body != http.NoBody { // see readAnswer
+		rec.Body.Grow(int(resp.ContentLength) + 1) // +1: room to see EOF without growing
+	}
+	return readAnswer(rec.Body.AvailableBuffer(), resp, limit)
+}
+
+// outgoing builds the request for the backend. When nothing in it changes,
+// it is the caller's request itself, which a transport does not modify.
+// Otherwise a shallow copy shares the caller's header map; it is replaced
+// by a copy before anything in it changes, so the caller's map never does.
 func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buffer) (*http.Request, error) {
+	rewrite := len(d.requestHeaders) > 0 || hasHopHeaders(x.req.Header)
+	if d.to == nil && !rewrite && x.req.RequestURI == "" && !x.body.read {
+		return x.req, nil // its URL, headers and unread body go as they are
+	}
 	out := x.req.WithContext(x.req.Context())
 	out.RequestURI = ""
 	if d.to != nil {
@@ -350,7 +439,7 @@ func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buff
 		}
 		out.URL, out.Host = u, u.Host
 	}
-	if len(d.requestHeaders) > 0 || hasHopHeaders(out.Header) {
+	if rewrite {
 		out.Header = out.Header.Clone()
 		if out.Header == nil {
 			out.Header = http.Header{}
@@ -412,6 +501,11 @@ var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); re
 // long costs at most about one and a half times the limit while it is found
 // out.
 func readAnswer(b []byte, resp *http.Response, limit int64) ([]byte, error) {
+	if resp.Body == http.NoBody {
+		// An answer to HEAD, a 204 or a 304: a length it declares is that
+		// of a body it does not have.
+		return b[:0], nil
+	}
 	if resp.ContentLength > limit {
 		return nil, errTooLarge{limit}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -410,5 +411,141 @@ func TestHeaderValuesCarryNoControlBytes(t *testing.T) {
 	named := newEngine(t, `{"debug_header":true,"rules":[{"name":"a\u0001b\u007f","response":{}}]}`, nil)
 	if res, _ := serve(named, backendRequest(t, "GET", backend.URL+"/", "", nil)); res.Header.Get(DebugHeader) != "a b " {
 		t.Errorf("the debug header of a rule named with control characters: %q", res.Header.Get(DebugHeader))
+	}
+}
+
+// headerWriter is a ResponseWriter that is not the recorder Lura hands a
+// plugin, so that delegation takes its general path.
+type headerWriter struct {
+	h    http.Header
+	code int
+	body strings.Builder
+}
+
+func (w *headerWriter) Header() http.Header { return w.h }
+func (w *headerWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = 200
+	}
+	return w.body.Write(b)
+}
+func (w *headerWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+
+// TestDelegationAnswersAlikeIntoEveryWriter: the answer read straight into
+// Lura's recorder and the answer copied into any other ResponseWriter are
+// the same, with a length or chunked, whatever the writer held before.
+func TestDelegationAnswersAlikeIntoEveryWriter(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Backend", "yes")
+		h.Set("Connection", "X-Private")
+		h.Set("X-Private", "hop")
+		h.Set(DebugHeader, "forged")
+		h.Set("X-Preset", "from the backend")
+		if r.URL.Path == "/length" {
+			h.Set("Content-Length", "16")
+		}
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"created":`)
+		w.(http.Flusher).Flush() // chunked, without a length
+		io.WriteString(w, `true}`)
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"debug_header":true,"rules":[{"name":"pass","delegate":{
+		"status":{"201":200},"response_headers":{"X-Answered-By":"{{ .Rule }}","X-Backend":null}}}]}`, nil)
+	for _, path := range []string{"/length", "/chunked"} {
+		for _, preset := range []string{"", "X-Preset", "X-Kept"} {
+			rec := httptest.NewRecorder()
+			other := &headerWriter{h: http.Header{}}
+			if preset != "" {
+				rec.Header().Set(preset, "before")
+				other.h.Set(preset, "before")
+			}
+			e.ServeHTTP(rec, backendRequest(t, "GET", backend.URL+path, "", nil))
+			e.ServeHTTP(other, backendRequest(t, "GET", backend.URL+path, "", nil))
+			res := rec.Result()
+			got, _ := io.ReadAll(res.Body)
+			want := http.Header{
+				"Content-Type":  {"text/plain; charset=utf-8"},
+				DebugHeader:     {"pass"},
+				"X-Answered-By": {"pass"},
+				"X-Preset":      {"from the backend"},
+			}
+			if path == "/length" {
+				want["Content-Length"] = []string{"16"}
+			}
+			if preset == "X-Kept" {
+				want["X-Kept"] = []string{"before"}
+			}
+			res.Header.Del("Date")
+			other.h.Del("Date")
+			if res.StatusCode != 200 || string(got) != `{"created":true}` || !equalHeaders(res.Header, want) {
+				t.Errorf("%s, %q set before: the recorder got %d %s %v", path, preset, res.StatusCode, got, res.Header)
+			}
+			if other.code != 200 || other.body.String() != `{"created":true}` || !equalHeaders(other.h, want) {
+				t.Errorf("%s, %q set before: another writer got %d %s %v", path, preset, other.code, other.body.String(), other.h)
+			}
+		}
+	}
+}
+
+// TestAShadowComparesItsOwnCopyOfTheAnswer: the answer read into the
+// recorder is the gateway's as soon as the plugin returns; the comparison
+// running in the background has a copy of its own.
+func TestAShadowComparesItsOwnCopyOfTheAnswer(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"a":1,"pad":"`+strings.Repeat("x", 100)+`"}`)
+	}))
+	defer backend.Close()
+	log := &testLogger{}
+	e := newEngine(t, `{"rules":[{"name":"orders","delegate":{"shadow":{"body":{"a":1,"pad":"","b":2}}}}]}`, log)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, backendRequest(t, "GET", backend.URL+"/", "", nil))
+	if rec.Code != 200 || !strings.HasPrefix(rec.Body.String(), `{"a":1,`) {
+		t.Fatalf("got %d %s", rec.Code, rec.Body.String())
+	}
+	b := rec.Body.Bytes()
+	copy(b, `{"z":[]}`+strings.Repeat(" ", len(b)-8)) // the gateway's buffer, reused
+	want := `rule "orders" shadow: the mock differs from the backend at $.b (only in the mock)`
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		log.mu.Lock()
+		lines := strings.Join(log.lines, "\n")
+		log.mu.Unlock()
+		if strings.Contains(lines, "shadow:") {
+			if !strings.Contains(lines, want) {
+				t.Errorf("the comparison saw another answer:\n%s", lines)
+			}
+			return
+		}
+	}
+	t.Fatal("no shadow comparison was logged")
+}
+
+// TestAHeadRequestPassesTheLengthOfTheBodyItHasNot: the answer to HEAD
+// declares the length of the body a GET would get, and has none; the
+// length is passed back, however large, and nothing is set aside for it.
+func TestAHeadRequestPassesTheLengthOfTheBodyItHasNot(t *testing.T) {
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", r.URL.Query().Get("length"))
+	}))
+	defer backend.Close()
+	e := newEngine(t, `{"max_response_bytes":1000,"rules":[]}`, nil)
+	for _, length := range []string{"10", "2000", "1000000000"} {
+		var res *http.Response
+		var body string
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		res, body = serve(e, backendRequest(t, "HEAD", backend.URL+"/?length="+length, "", nil))
+		runtime.ReadMemStats(&after)
+		if res.StatusCode != 200 || body != "" || res.Header.Get("Content-Length") != length {
+			t.Errorf("HEAD of %s bytes: %d %q, Content-Length %q", length, res.StatusCode, body, res.Header.Get("Content-Length"))
+		}
+		if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+			t.Errorf("HEAD of %s bytes allocated %d bytes", length, n)
+		}
 	}
 }

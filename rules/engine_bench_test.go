@@ -7,6 +7,7 @@ import (
 	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -199,6 +200,51 @@ func BenchmarkDelegate(b *testing.B) {
 		if w.code != 200 {
 			b.Fatal(w.code)
 		}
+	}
+}
+
+// BenchmarkDelegateRecorder delegates as a gateway has the plugin do it:
+// a new httptest.ResponseRecorder per request, whose Result is read to the
+// end afterwards, as Lura's client plugin executor does. The answers are
+// small, 16 KiB with a length, and 16 KiB chunked (no length).
+func BenchmarkDelegateRecorder(b *testing.B) {
+	big := strings.Repeat("x", 16<<10)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/small":
+			w.Header().Set("Content-Length", "11")
+			io.WriteString(w, `{"ok":true}`)
+		case "/big":
+			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+			io.WriteString(w, big)
+		default:
+			io.WriteString(w, big[:len(big)/2])
+			w.(http.Flusher).Flush() // sent chunked
+			io.WriteString(w, big[len(big)/2:])
+		}
+	}))
+	defer backend.Close()
+	e, err := New(context.Background(), decodeJSON(b, rulesConfig(10, "path+method+header")), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path string }{
+		{"answer=11B", "/small"}, {"answer=16KiB", "/big"}, {"answer=16KiB-chunked", "/chunked"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req, _ := http.NewRequest("GET", backend.URL+tc.path, nil)
+				w := httptest.NewRecorder()
+				e.ServeHTTP(w, req)
+				res := w.Result()
+				io.Copy(io.Discard, res.Body)
+				if res.StatusCode != 200 {
+					b.Fatal(res.StatusCode)
+				}
+			}
+		})
 	}
 }
 
