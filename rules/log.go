@@ -38,11 +38,22 @@ func (g *logger) line(v []any) string {
 	return g.prefix + " " + s[:len(s)-1]
 }
 
+// Debug hands the host a line that is formatted only if it is printed: a
+// gateway logging at INFO or above drops DEBUG lines, and the engine logs
+// one for every request.
 func (g *logger) Debug(v ...any) {
 	if g.l != nil {
-		g.l.Debug(g.line(v))
+		g.l.Debug(lazyLine{g, v})
 	}
 }
+
+// lazyLine is a log line formatted when the host prints it.
+type lazyLine struct {
+	g *logger
+	v []any
+}
+
+func (l lazyLine) String() string { return l.g.line(l.v) }
 
 func (g *logger) Info(v ...any) {
 	if g.l != nil {
