@@ -281,8 +281,16 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 	for i := range checked.Rules {
 		loc := checked.Locations[i]
 		l.rule(loc, &checked.Rules[i])
+		sameRule := func(at config.Location) bool { return at.File == loc.File && at.At.Rule() == loc.At.Rule() }
+		var conds []rules.ConditionRead
+		for _, c := range checked.Conditions {
+			if sameRule(c.Location) {
+				conds = append(conds, c)
+			}
+		}
+		l.conditions(conds)
 		for _, t := range checked.Templates {
-			if t.File == loc.File && t.At.Rule() == loc.At.Rule() {
+			if sameRule(t.Location) {
 				l.template(t)
 			}
 		}
@@ -348,10 +356,6 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 		if len(r.Match.Methods) > 0 && !containsFold(r.Match.Methods, l.b.method) {
 			l.warn(m.Field("methods"), "never applies: the backend request is always %s (%s)", l.b.method, l.b.methodOrigin)
 		}
-		l.conditions(m, r.Match)
-		if body, ok := bodyCondition(m, r.Match); ok && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
-			l.warn(body, "the endpoint answers %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", l.b.endpointMethod)
-		}
 	}
 	if r.Response != nil {
 		l.response(loc.Field("response"), r.Response)
@@ -379,58 +383,40 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 	}
 }
 
-// conditions warns about conditions on what the endpoint does not forward,
-// nested ones included.
-func (l *backendLint) conditions(loc config.Location, m *config.Match) {
-	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
-		if !l.b.forwardsHeader(name) {
-			l.warn(loc.Field("headers").Key(name), "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", rules.CanonicalHeader(name), l.b.inputHeaders())
-		}
-	}
-	if len(m.Cookies) > 0 && !l.b.forwardsHeader("Cookie") {
-		for _, name := range slices.Sorted(maps.Keys(m.Cookies)) {
-			l.warn(loc.Field("cookies").Key(name), `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(m.Query)) {
-		if why := l.b.dropsQuery(name); why != "" {
-			l.warn(loc.Field("query").Key(name), "%s, so the condition never sees a value", why)
-		}
-	}
-	for i := range m.Any {
-		l.conditions(loc.Field("any").Index(i), &m.Any[i])
-	}
-	if m.Not != nil {
-		l.conditions(loc.Field("not"), m.Not)
-	}
-}
-
-// bodyCondition returns the location of the first body condition of a
-// match, nested ones included, if there is one.
-func bodyCondition(loc config.Location, m *config.Match) (config.Location, bool) {
-	if keys := slices.Sorted(maps.Keys(m.Body)); len(keys) > 0 {
-		return loc.Field("body").Key(keys[0]), true
-	}
-	if m.HasBodyJSON {
-		return loc.Field("body_json"), true
-	}
-	for i := range m.Any {
-		if b, ok := bodyCondition(loc.Field("any").Index(i), &m.Any[i]); ok {
-			return b, true
-		}
-	}
-	if m.Not != nil {
-		return bodyCondition(loc.Field("not"), m.Not)
-	}
-	return config.Location{}, false
-}
-
 // response warns about what a non-no-op endpoint hides of an answer.
 func (l *backendLint) response(loc config.Location, r *config.Response) {
 	l.status(loc.Field("status"), r.Status)
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
 			l.warn(loc.Field("headers").Key(name), "never reaches clients: %s", l.b.notNoOp())
+		}
+	}
+}
+
+// conditions warns about the conditions of one rule, as the engine compiled
+// them, on what the endpoint does not forward — and about body conditions
+// on endpoints whose requests seldom carry a body.
+func (l *backendLint) conditions(conds []rules.ConditionRead) {
+	bodyWarned := false
+	for _, c := range conds {
+		switch c.Of {
+		case "headers":
+			if !l.b.forwardsHeader(c.Name) {
+				l.warn(c.Location, "the endpoint does not forward the header %s (input_headers: %s), so the condition never sees a value", rules.CanonicalHeader(c.Name), l.b.inputHeaders())
+			}
+		case "cookies":
+			if !l.b.forwardsHeader("Cookie") {
+				l.warn(c.Location, `the endpoint does not forward the Cookie header (input_headers: %s), so the condition never sees a value: add "Cookie" to input_headers`, l.b.inputHeaders())
+			}
+		case "query":
+			if why := l.b.dropsQuery(c.Name); why != "" {
+				l.warn(c.Location, "%s, so the condition never sees a value", why)
+			}
+		case "body", "body_json":
+			if !bodyWarned && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
+				bodyWarned = true
+				l.warn(c.Location, "the endpoint answers %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", l.b.endpointMethod)
+			}
 		}
 	}
 }

@@ -53,8 +53,9 @@ var delegatedValue = []string{"delegated"}
 type rule struct {
 	name        string
 	position    int
-	conditions  []condition // cheapest first
-	needsBody   bool        // some condition reads the body: an unreadable one fails the rule
+	conditions  []condition     // cheapest first
+	needsBody   bool            // some condition reads the body: an unreadable one fails the rule
+	reads       []ConditionRead // the conditions on headers, query, cookies and body, for Check
 	pathParams  *regexp.Regexp
 	active      *activeWindow
 	probability float64 // 1 means always
@@ -175,8 +176,10 @@ type Checked struct {
 	// Warnings are what the engine logs at load: rules that never apply.
 	Warnings []Warning
 	// Templates are every template the rules compiled, with what each
-	// reads of the request.
-	Templates []TemplateUse
+	// reads of the request; Conditions every condition on a header, a
+	// query parameter, a cookie or the body.
+	Templates  []TemplateUse
+	Conditions []ConditionRead
 }
 
 // Check loads a configuration as New does, its rules_file included,
@@ -197,6 +200,10 @@ func Check(raw any) (*Checked, error) {
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
 	for i, r := range set.rules {
 		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, r.action.templateSets()...)...)
+		for _, c := range r.reads {
+			c.File = set.locations[i].File
+			checked.Conditions = append(checked.Conditions, c)
+		}
 	}
 	return checked, nil
 }
@@ -269,7 +276,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 
 func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend) {
 	if rc.Match != nil {
-		r.conditions, r.needsBody = compileMatch(errs, loc.Field("match"), rc.Match)
+		r.conditions, r.needsBody = compileMatch(errs, loc.Field("match"), rc.Match, &r.reads)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re

@@ -12,14 +12,17 @@ import (
 // compileMatch turns a config.Match into conditions, cheapest first, so that a rule
 // that cannot match is usually rejected without parsing the query or
 // reading the body. needsBody tells whether any condition, nested ones
-// included, looks at the body.
-func compileMatch(errs *config.Errors, loc config.Path, m *config.Match) (conds []condition, needsBody bool) {
+// included, looks at the body. Every condition on a header, a query
+// parameter, a cookie or the body is also recorded in reads, with its
+// location, for the linter.
+func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead) (conds []condition, needsBody bool) {
 	patterns := func(c glob.Compiler, where string, src map[string]string, add func(name string, p pattern)) {
 		for _, name := range config.SortedKeys(src) {
 			p, err := compilePattern(c, src[name])
 			if err != nil {
 				errs.Add(loc.Field(where).Key(name), "%v", err)
 			}
+			*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field(where).Key(name)}, Of: where, Name: name})
 			add(name, p)
 		}
 	}
@@ -68,14 +71,14 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match) (conds 
 	if len(m.Any) > 0 {
 		var alternatives anyCondition
 		for i := range m.Any {
-			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i])
+			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i], reads)
 			alternatives = append(alternatives, sub)
 			needsBody = needsBody || body
 		}
 		conds = append(conds, alternatives)
 	}
 	if m.Not != nil {
-		sub, body := compileMatch(errs, loc.Field("not"), m.Not)
+		sub, body := compileMatch(errs, loc.Field("not"), m.Not, reads)
 		conds = append(conds, notCondition(sub))
 		needsBody = needsBody || body
 	}
@@ -87,10 +90,20 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match) (conds 
 		needsBody = true
 	})
 	if m.HasBodyJSON {
+		*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field("body_json")}, Of: "body_json"})
 		conds = append(conds, bodyJSONCondition{expected: m.BodyJSON, ignoreOrder: m.IgnoreArrayOrder})
 		needsBody = true
 	}
 	return conds, needsBody
+}
+
+// ConditionRead is a condition of a compiled rule on a part of the request
+// the endpoint must forward: Of is "headers", "query", "cookies", "body" or
+// "body_json", Name the header, parameter, cookie or gjson path.
+type ConditionRead struct {
+	config.Location
+	Of   string
+	Name string
 }
 
 // parsePrefix accepts a CIDR range or a single address.
