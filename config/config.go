@@ -121,7 +121,7 @@ type Rule struct {
 	// order, cycling), "random", or "stick" (in order, then the last one
 	// forever). Counted per plugin instance. Only with responses; ""
 	// means the default.
-	Mode string `json:"mode"`
+	Mode Mode `json:"mode"`
 
 	// Delegate ("delegate") sends the request on to the backend, or to
 	// another one.
@@ -334,7 +334,7 @@ type Fallback struct {
 
 	// Mode ("mode") chooses among Responses, as in a rule: "sequence" (the
 	// default), "random" or "stick". Only with responses.
-	Mode string `json:"mode"`
+	Mode Mode `json:"mode"`
 }
 
 // Actions counts the actions a rule has: response, responses and delegate.

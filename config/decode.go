@@ -76,7 +76,7 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"match", func(loc Path, v any) { r.Match = decodeMatch(errs, loc, v) }},
 		member{"response", func(loc Path, v any) { r.Response = decodeResponse(errs, loc, v) }},
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
-		member{"mode", func(loc Path, v any) { r.Mode = str(errs, loc, v) }},
+		member{"mode", func(loc Path, v any) { r.Mode = decodeMode(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
 		member{"delay", func(loc Path, v any) {
 			if r.Delay = str(errs, loc, v); r.Delay != "" {
@@ -220,7 +220,7 @@ func decodeFallback(errs *Errors, loc Path, raw any) *Fallback {
 		}},
 		member{"response", func(loc Path, v any) { f.Response = decodeResponse(errs, loc, v) }},
 		member{"responses", func(loc Path, v any) { f.Responses = decodeResponses(errs, loc, v) }},
-		member{"mode", func(loc Path, v any) { f.Mode = str(errs, loc, v) }},
+		member{"mode", func(loc Path, v any) { f.Mode = decodeMode(errs, loc, v) }},
 	); !ok {
 		return nil
 	}

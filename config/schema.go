@@ -168,8 +168,8 @@ var (
 
 	// mode is a rule's or a fallback's mode; "" is the default.
 	mode = Keywords{
-		"enum":    []any{"sequence", "random", "stick", ""},
-		"default": "sequence",
+		"enum":    append(modeNames(), ""),
+		"default": string(ModeSequence),
 	}
 
 	// modeNeedsResponses: a mode other than "" goes with responses.
@@ -205,3 +205,12 @@ const (
 		"[Ss][Uu][Nn][Dd][Aa][Yy]|[Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii\u0130]|" +
 		"[Ss][Aa][Tt]|[Ss][Uu][Nn]"
 )
+
+// modeNames lists Modes for the schema's enum.
+func modeNames() []any {
+	var names []any
+	for _, m := range Modes {
+		names = append(names, string(m))
+	}
+	return names
+}

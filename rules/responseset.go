@@ -13,20 +13,17 @@ type responseSet struct {
 	pick      func(count uint64, n int) int
 }
 
-var modes = map[string]func(count uint64, n int) int{
-	"sequence": func(count uint64, n int) int { return int((count - 1) % uint64(n)) },
-	"stick":    func(count uint64, n int) int { return int(min(count-1, uint64(n-1))) },
-	"random":   func(_ uint64, n int) int { return rand.IntN(n) },
+var modes = map[config.Mode]func(count uint64, n int) int{
+	config.ModeSequence: func(count uint64, n int) int { return int((count - 1) % uint64(n)) },
+	config.ModeStick:    func(count uint64, n int) int { return int(min(count-1, uint64(n-1))) },
+	config.ModeRandom:   func(_ uint64, n int) int { return rand.IntN(n) },
 }
 
-func compileResponseSet(errs *config.Errors, loc config.Path, mode string, cfgs []config.Response, log *logger) *responseSet {
+func compileResponseSet(errs *config.Errors, loc config.Path, mode config.Mode, cfgs []config.Response, log *logger) *responseSet {
 	if mode == "" {
-		mode = "sequence"
+		mode = config.ModeSequence
 	}
-	set := &responseSet{pick: modes[mode]}
-	if set.pick == nil {
-		errs.Add(loc.Field("mode"), "must be sequence, random or stick, got %q", mode)
-	}
+	set := &responseSet{pick: modes[mode]} // decoding let no other mode through
 	for i := range cfgs {
 		set.responses = append(set.responses, compileResponse(errs, loc.Field("responses").Index(i), &cfgs[i], log))
 	}
