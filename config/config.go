@@ -211,11 +211,56 @@ type Match struct {
 	// any order. Only beside body_json.
 	IgnoreArrayOrder bool `json:"ignore_array_order"`
 
+	// BodyText ("body_text") is a pattern on the whole request body as
+	// text, whatever its type: "*order-42*" (contains), "~order-[0-9]+"
+	// (regexp; add (?s) for "." to cross lines), "i:hello" (equal ignoring
+	// case). A body longer than MaxBodyBytes makes the whole rule fail.
+	BodyText string `json:"body_text"`
+
+	// Form ("form") maps a field of an application/x-www-form-urlencoded
+	// or multipart/form-data body (a part without a file name) to a
+	// pattern, like Query. Any other body makes the whole rule fail; the
+	// endpoint must forward Content-Type.
+	Form map[string]string `json:"form"`
+
+	// Multipart ("multipart") maps the name of a part of a
+	// multipart/form-data body to patterns on its value, file name and
+	// content type: {"avatar": {"filename": "*.png"}}. Any other body
+	// makes the whole rule fail; the endpoint must forward Content-Type.
+	Multipart map[string]MultipartPart `json:"multipart"`
+
+	// XPath ("xpath") maps an XPath expression (a subset: see README.md) on
+	// the XML request body to a pattern on the text of each node it
+	// selects, like Body: {"/order/@id": "num:>100"}. A body that is not
+	// well-formed XML, or nests deeper than MaxBodyDepth, makes the whole
+	// rule fail.
+	XPath map[string]string `json:"xpath"`
+
+	// BodyXML ("body_xml") is an XML document: it holds when the XML
+	// request body is the same, ignoring whitespace around text, the order
+	// of attributes, namespace prefixes and comments.
+	BodyXML string `json:"body_xml"`
+
 	// Any ("any") holds when at least one of its matches holds.
 	Any []Match `json:"any"`
 
 	// Not ("not") holds when its match does not.
 	Not *Match `json:"not"`
+}
+
+// MultipartPart is what the parts of a multipart body with one name must
+// be: each pattern that is set holds for some part of that name, like a
+// query parameter's values (so "!*" means no such part has it).
+type MultipartPart struct {
+	// Value ("value") is a pattern on the part's content.
+	Value string `json:"value"`
+
+	// Filename ("filename") is a pattern on the part's file name.
+	Filename string `json:"filename"`
+
+	// ContentType ("content_type") is a pattern on the part's Content-Type
+	// header, such as "image/*".
+	ContentType string `json:"content_type"`
 }
 
 // Response answers a request from the gateway. At most one of body,

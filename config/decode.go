@@ -144,6 +144,11 @@ func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 		member{"body", func(loc Path, v any) { m.Body = stringMap(errs, loc, v) }},
 		member{"body_json", func(loc Path, v any) { m.BodyJSON, m.HasBodyJSON = v, true }},
 		member{"ignore_array_order", func(loc Path, v any) { m.IgnoreArrayOrder = boolean(errs, loc, v) }},
+		member{"body_text", func(loc Path, v any) { m.BodyText = nonEmptyString(errs, loc, v, "leave it out to match any body") }},
+		member{"form", func(loc Path, v any) { m.Form = stringMap(errs, loc, v) }},
+		member{"multipart", func(loc Path, v any) { m.Multipart = decodeMultipart(errs, loc, v) }},
+		member{"xpath", func(loc Path, v any) { m.XPath = stringMap(errs, loc, v) }},
+		member{"body_xml", func(loc Path, v any) { m.BodyXML = nonEmptyString(errs, loc, v, "leave it out to match any body") }},
 		member{"any", func(loc Path, v any) {
 			list, ok := v.([]any)
 			if !ok {
@@ -161,6 +166,28 @@ func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 		errs.Add(loc.Field("ignore_array_order"), "goes with body_json in the same match")
 	}
 	return m
+}
+
+func decodeMultipart(errs *Errors, loc Path, raw any) map[string]MultipartPart {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		errs.Add(loc, "must be an object of part names, got %s", typeName(raw))
+		return nil
+	}
+	out := make(map[string]MultipartPart, len(obj))
+	for _, name := range SortedKeys(obj) {
+		var part MultipartPart
+		at := loc.Key(name)
+		if _, ok := decodeObject[MultipartPart](errs, at, obj[name],
+			member{"value", func(loc Path, v any) { part.Value = str(errs, loc, v) }},
+			member{"filename", func(loc Path, v any) { part.Filename = str(errs, loc, v) }},
+			member{"content_type", func(loc Path, v any) { part.ContentType = str(errs, loc, v) }},
+		); ok && part == (MultipartPart{}) {
+			errs.Add(at, "must set value, filename or content_type")
+		}
+		out[name] = part
+	}
+	return out
 }
 
 func decodeResponse(errs *Errors, loc Path, raw any) *Response {

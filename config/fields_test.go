@@ -13,7 +13,7 @@ import (
 var objectTypes = []reflect.Type{
 	reflect.TypeFor[Config](), reflect.TypeFor[Rule](), reflect.TypeFor[Match](),
 	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
-	reflect.TypeFor[Active](),
+	reflect.TypeFor[Active](), reflect.TypeFor[MultipartPart](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -65,7 +65,7 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	for _, name := range fieldsOf[Rule]() {
 		rule[name] = nil
 	}
-	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}}
+	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}, "multipart": map[string]any{"f": map[string]any{}}}
 	rule["response"] = map[string]any{}
 	rule["responses"] = []any{map[string]any{}}
 	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}}
@@ -88,6 +88,9 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"fallback": o}}}}
 		}},
 		{reflect.TypeFor[Active](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"active": o}}} }},
+		{reflect.TypeFor[MultipartPart](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"match": map[string]any{"multipart": map[string]any{"f": o}}}}}
+		}},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"io"
+	"net/http"
 	"sync"
 	"unsafe"
 
@@ -29,6 +30,7 @@ type requestBody struct {
 	done   bool   // src reached EOF within the bound
 	err    error  // a read error other than EOF, handed on to the backend
 	isJSON bool   // done, non-empty, valid JSON and nested no deeper than maxDepth
+	whole  bool   // done and within the bound: the body as text
 }
 
 // bodyLimits are how much of a request body is evaluated: max_body_bytes
@@ -61,7 +63,20 @@ func (b *requestBody) load() {
 	// A reader may hand over the last bytes together with io.EOF, so a
 	// body of max+1 bytes can end "done": it is still too long.
 	within := int64(len(b.buf)) <= b.max
-	b.isJSON = b.done && within && len(b.buf) > 0 && validJSON(b.buf, b.maxDepth)
+	b.whole = b.done && within
+	b.isJSON = b.whole && len(b.buf) > 0 && validJSON(b.buf, b.maxDepth)
+}
+
+// text returns the whole body, of any type, when it was read completely
+// within the bound (an absent body is empty); false otherwise.
+func (b *requestBody) text() ([]byte, bool) {
+	if !b.read {
+		b.load()
+	}
+	if b.src == nil || b.src == http.NoBody {
+		return nil, true
+	}
+	return b.buf, b.whole
 }
 
 // bodyChunks hold a body of unknown length while it is read.

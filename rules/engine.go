@@ -54,7 +54,7 @@ type rule struct {
 	name        string
 	position    int
 	conditions  []condition     // cheapest first
-	needsBody   bool            // some condition reads the body: an unreadable one fails the rule
+	needs       bodyNeeds       // the kinds of body the conditions read: a body of another kind fails the rule
 	reads       []ConditionRead // the conditions on headers, query, cookies and body, for Check
 	pathParams  *regexp.Regexp
 	active      *activeWindow
@@ -276,7 +276,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 
 func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend) {
 	if rc.Match != nil {
-		r.conditions, r.needsBody = compileMatch(errs, loc.Field("match"), rc.Match, &r.reads)
+		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, &r.reads)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
@@ -391,9 +391,10 @@ func (e *Engine) release(x *exchange) {
 
 // matches reports whether the rule's conditions hold. A rule that looks at
 // the body anywhere, even inside any or not, fails on a body that cannot be
-// evaluated, so that an unreadable body can never select a rule.
+// evaluated as the kind it reads (JSON, form, multipart, XML), so that an
+// unreadable body can never select a rule.
 func (r *rule) matches(x *exchange) bool {
-	return allHold(r.conditions, x) && (!r.needsBody || x.body.evaluable())
+	return allHold(r.conditions, x) && (r.needs == 0 || x.bodyMeets(r.needs))
 }
 
 // FailClosed logs why a backend's configuration is invalid, each problem

@@ -9,8 +9,9 @@ import (
 // exchange is the state of one request while the engine handles it: what
 // has been read or parsed once is kept for every later rule and template.
 type exchange struct {
-	req  *http.Request
-	body requestBody
+	req    *http.Request
+	body   requestBody
+	bodies parsedBodies // the body as a form, multipart parts, XML
 
 	queryValues url.Values
 	queryParsed bool

@@ -11,11 +11,11 @@ import (
 
 // compileMatch turns a config.Match into conditions, cheapest first, so that a rule
 // that cannot match is usually rejected without parsing the query or
-// reading the body. needsBody tells whether any condition, nested ones
-// included, looks at the body. Every condition on a header, a query
+// reading the body. needs tells which kinds of body the conditions read,
+// nested ones included. Every condition on a header, a query
 // parameter, a cookie or the body is also recorded in reads, with its
 // location, for the linter.
-func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead) (conds []condition, needsBody bool) {
+func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead) (conds []condition, needs bodyNeeds) {
 	patterns := func(c glob.Compiler, where string, src map[string]string, add func(name string, p pattern)) {
 		for _, name := range config.SortedKeys(src) {
 			p, err := compilePattern(c, src[name])
@@ -73,33 +73,35 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 		for i := range m.Any {
 			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i], reads)
 			alternatives = append(alternatives, sub)
-			needsBody = needsBody || body
+			needs |= body
 		}
 		conds = append(conds, alternatives)
 	}
 	if m.Not != nil {
 		sub, body := compileMatch(errs, loc.Field("not"), m.Not, reads)
 		conds = append(conds, notCondition(sub))
-		needsBody = needsBody || body
+		needs |= body
 	}
 	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) {
 		if path == "" {
 			errs.Add(loc.Field("body").Key(path), "a body condition needs a gjson path")
 		}
 		conds = append(conds, bodyCondition{path: path, pattern: p})
-		needsBody = true
+		needs |= needsJSON
 	})
 	if m.HasBodyJSON {
 		*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field("body_json")}, Of: "body_json"})
 		conds = append(conds, bodyJSONCondition{expected: m.BodyJSON, ignoreOrder: m.IgnoreArrayOrder})
-		needsBody = true
+		needs |= needsJSON
 	}
-	return conds, needsBody
+	needs |= compileBodyKinds(errs, loc, m, reads, &conds)
+	return conds, needs
 }
 
 // ConditionRead is a condition of a compiled rule on a part of the request
-// the endpoint must forward: Of is "headers", "query", "cookies", "body" or
-// "body_json", Name the header, parameter, cookie or gjson path.
+// the endpoint must forward: Of is "headers", "query", "cookies", "body",
+// "body_json", "body_text", "form", "multipart", "xpath" or "body_xml", Name
+// the header, parameter, cookie, gjson path, field, part or XPath.
 type ConditionRead struct {
 	config.Location
 	Of   string

@@ -23,17 +23,31 @@ type pattern struct {
 	glob   *glob.Pattern
 	nfa    *globNFA       // matches instead of glob when gobwas would backtrack
 	re     *regexp.Regexp // set instead of glob for "~" patterns
+	cmp    *comparison    // set instead of glob for comparisons ("num:>=10")
 	negate bool
 	src    string
 }
 
-// compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp". The
-// escapes "\!" and "\~" are glob escapes, so they need no special case.
+// compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp", or a
+// comparison such as "num:>=10" (see comparison.go). The escapes "\!" and
+// "\~" (and "\n" for a glob starting "num:") are glob escapes, so they
+// need no special case.
 func compilePattern(c glob.Compiler, src string) (pattern, error) {
 	p := pattern{src: src}
 	text := src
 	if strings.HasPrefix(text, "!") {
 		p.negate, text = true, text[1:]
+	}
+	if kind, operand, ok := isComparison(text); ok {
+		if c.Separators != nil {
+			return p, fmt.Errorf("bad pattern %q: a comparison does not apply to a path (escape the first character for a glob: \\%s)", src, text)
+		}
+		cmp, err := compileComparison(kind, operand)
+		if err != nil {
+			return p, fmt.Errorf("bad comparison %q: %v", src, err)
+		}
+		p.cmp = cmp
+		return p, nil
 	}
 	if strings.HasPrefix(text, "~") {
 		re, err := regexp.Compile(text[1:])
@@ -73,6 +87,9 @@ func (p pattern) match(v string) bool {
 	}
 	if p.nfa != nil {
 		return p.nfa.match(v)
+	}
+	if p.cmp != nil {
+		return p.cmp.holds(v)
 	}
 	return p.glob.Match(v)
 }

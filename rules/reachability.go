@@ -203,8 +203,15 @@ func matchCovers(e, l *config.Match, eGlob *pattern) bool {
 	if !sameConditions(e.Headers, l.Headers, CanonicalHeader) ||
 		!sameConditions(e.Query, l.Query, nil) ||
 		!sameConditions(e.Cookies, l.Cookies, nil) ||
-		!sameConditions(e.Body, l.Body, nil) {
+		!sameConditions(e.Body, l.Body, nil) ||
+		!sameConditions(e.Form, l.Form, nil) || !sameConditions(e.XPath, l.XPath, nil) ||
+		e.BodyText != "" && e.BodyText != l.BodyText || e.BodyXML != "" && e.BodyXML != l.BodyXML {
 		return false
+	}
+	for name, part := range e.Multipart {
+		if l.Multipart[name] != part {
+			return false
+		}
 	}
 	if e.Host != "" && e.Host != l.Host {
 		return false
