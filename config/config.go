@@ -219,13 +219,13 @@ type Match struct {
 
 	// Form ("form") maps a field of an application/x-www-form-urlencoded
 	// or multipart/form-data body (a part without a file name) to a
-	// pattern, like Query. Any other body makes the whole rule fail; the
+	// pattern, like Query. A body of another kind makes the whole rule fail; the
 	// endpoint must forward Content-Type.
 	Form map[string]string `json:"form"`
 
 	// Multipart ("multipart") maps the name of a part of a
 	// multipart/form-data body to patterns on its value, file name and
-	// content type: {"avatar": {"filename": "*.png"}}. Any other body
+	// content type: {"avatar": {"filename": "*.png"}}. A body of another kind
 	// makes the whole rule fail; the endpoint must forward Content-Type.
 	Multipart map[string]MultipartPart `json:"multipart"`
 

@@ -69,7 +69,20 @@ var SchemaKeywords = map[string]Keywords{
 		"propertyNames":        Keywords{"minLength": 1},
 		"additionalProperties": refPattern,
 	},
-	"Match.any": {"minItems": 1},
+	"Match.body_text": {"$ref": "#/$defs/pattern", "minLength": 1, "examples": []any{"*order-42*", "~order-[0-9]+"}},
+	"Match.form":      {"additionalProperties": refPattern},
+	"Match.multipart": {"propertyNames": Keywords{"minLength": 1}},
+	"Match.xpath": {
+		"propertyNames":        Keywords{"minLength": 1, "examples": []any{"/order/id", "//item[@sku='A1']/qty", "/order/@status"}},
+		"additionalProperties": refPattern,
+	},
+	"Match.body_xml": {"minLength": 1},
+	"Match.any":      {"minItems": 1},
+
+	"MultipartPart":              {"minProperties": 1},
+	"MultipartPart.value":        refPattern,
+	"MultipartPart.filename":     refPattern,
+	"MultipartPart.content_type": refPattern,
 
 	"Response": {
 		// At most one body.
@@ -151,7 +164,8 @@ var SchemaDefinitions = map[string]Keywords{
 	},
 	"pattern": {
 		"description": `A gobwas/glob glob (*, ?, [a-z], [!a-z], {a,b}, \ escapes), or an RE2 regexp after "~" (unanchored: "~^[0-9]+$"). ` +
-			`A leading "!" negates it ("!~" for a regexp): "!*" means absent, "*" present. Write a literal leading ! or ~ as \! or \~.`,
+			`A leading "!" negates it ("!~" for a regexp): "!*" means absent, "*" present. Write a literal leading ! or ~ as \! or \~. ` +
+			`Comparisons (not in path): num:>=10, num:10..20, len:<=8, time:>now-1h, time:<2026-01-01T00:00:00Z, i:acme (equal ignoring case); escape a glob that starts so: \i:x.`,
 		"type": "string",
 	},
 	"headerName": {

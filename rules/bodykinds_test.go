@@ -2,9 +2,11 @@ package rules
 
 import (
 	"bytes"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +189,67 @@ func TestBodyKindConfigErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBodyTemplateAccessors: .Form.Get, .Form.Values, .XPath and
+// .BodyText read the body in templates; a body of another kind gives "".
+func TestBodyTemplateAccessors(t *testing.T) {
+	mp, mpType := multipartBody(t, map[string]string{"title": "Hi", "note": "n"}, "f", "a.txt", "text/plain", "file")
+	tests := []struct {
+		name, template string
+		header         http.Header
+		body, want     string
+	}{
+		{"a form field", `{{ .Form.Get "user" }}`, http.Header{"Content-Type": {formType}}, "user=ann+b&x=1", "ann b"},
+		{"form values", `{{ range .Form.Values "t" }}[{{ . }}]{{ end }}`, http.Header{"Content-Type": {formType}}, "t=1&t=2", "[1][2]"},
+		{"a multipart field", `{{ .Form.Get "title" }}/{{ .Form.Get "f" }}`, http.Header{"Content-Type": {mpType}}, mp, "Hi/"},
+		{"a form field of another body", `{{ .Form.Get "user" }}`, nil, `user=ann`, ""},
+		{"an xpath", `{{ .XPath "/order/@id" }}-{{ .XPath "//item[2]" }}`, nil, `<order id="7"><item>a</item><item>b</item></order>`, "7-b"},
+		{"an xpath inside range", `{{ range .Form.Values "t" }}{{ $.XPath "/a" }}{{ end }}`, nil, `<a>1</a>`, ""},
+		{"an xpath of another body", `[{{ .XPath "/a" }}]`, nil, `{"a":1}`, "[]"},
+		{"the body as text", `{{ .BodyText }}`, nil, "plain \xff text", "plain \uFFFD text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, `{"rules":[{"name":"r","response":{"body_template":`+jsonString(tt.template)+`}}]}`, nil)
+			_, got := serve(e, backendRequest(t, "POST", "http://backend/x", tt.body, tt.header))
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	_, err := New(nil, decodeJSON(t, `{"rules":[{"response":{"body_template":"{{ .XPath \"sum(/a)\" }}"}}]}`), Options{})
+	if err == nil || !strings.Contains(err.Error(), `rules[0].response.body_template: bad template "{{ .XPath \"sum(/a)\" }}": bad XPath "sum(/a)": at 0: unsupported function sum()`) {
+		t.Errorf("a bad XPath literal in a template gives %v", err)
+	}
+}
+
+// TestTemplateReadsOfBodies: what templates read of bodies is recorded
+// for the linter.
+func TestTemplateReadsOfBodies(t *testing.T) {
+	checked, err := Check(decodeJSON(t, `{"rules":[{"response":{"body_template":"{{ .Form.Get \"a\" }}{{ .XPath \"/x\" }}{{ .BodyText }}"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := checked.Templates[0].Reads
+	if !slices.Equal(reads.Form, []string{"a"}) || !slices.Equal(reads.XPath, []string{"/x"}) || !reads.BodyText {
+		t.Errorf("reads = %+v", reads)
+	}
+	checked, err = Check(decodeJSON(t, `{"rules":[{"match":{"form":{"a":"*"},"xpath":{"/x":"1"},"body_text":"*","body_xml":"<a/>","multipart":{"f":{"value":"*"}}},"response":{}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range checked.Conditions {
+		got = append(got, c.Of+":"+c.Name+"@"+c.At.String())
+	}
+	want := []string{`body_text:@rules[0].match.body_text`, `form:a@rules[0].match.form["a"]`, `multipart:f@rules[0].match.multipart["f"]`, `xpath:/x@rules[0].match.xpath["/x"]`, `body_xml:@rules[0].match.body_xml`}
+	if !slices.Equal(got, want) {
+		t.Errorf("conditions = %q, want %q", got, want)
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

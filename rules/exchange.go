@@ -74,6 +74,8 @@ func (x *exchange) templateData() *templateData {
 			Host:     x.req.URL.Host,
 			Rule:     x.ruleName(),
 			Params:   x.params(),
+			Form:     formReader{x},
+			x:        x,
 		}
 	}
 	return x.data

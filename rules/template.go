@@ -58,6 +58,9 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
+		if err := compileXPathLiterals(tt.Tree.Root); err != nil {
+			return 0, fmt.Errorf("bad template %q: %v", text, err)
+		}
 	}
 	s.names = append(s.names, loc)
 	s.fast = append(s.fast, compileFast(t.Tree.Root))

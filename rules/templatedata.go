@@ -15,6 +15,9 @@ type templateData struct {
 	Host     string            // the backend host of the request URL
 	Rule     string            // the name of the rule that answers
 	Params   map[string]string // the named groups of a "~" path regexp
+	Form     formReader        // the form body's fields: .Form.Get "name"
+
+	x *exchange // for the body accessors (bodyaccess.go)
 }
 
 // readOnlyHeader offers templates http.Header's readers only, so that no

@@ -74,8 +74,11 @@ func forEachCommand(node parse.Node, visit func(cmd *parse.CommandNode, rootDot 
 // RequestReads are the headers and query parameters a template reads by a
 // literal name.
 type RequestReads struct {
-	Headers []string // canonical names
-	Query   []string
+	Headers  []string // canonical names
+	Query    []string
+	Form     []string // .Form.Get "name"
+	XPath    []string // .XPath "/order/id"
+	BodyText bool     // .BodyText
 }
 
 // TemplateUse is a template of a compiled configuration: where it is and
@@ -121,6 +124,8 @@ func readsOf(t *template.Template) RequestReads {
 			reads.Headers = append(reads.Headers, CanonicalHeader(name))
 		case "Query":
 			reads.Query = append(reads.Query, name)
+		case "Form":
+			reads.Form = append(reads.Form, name)
 		}
 	}
 	// Only this template's own tree: the others of the set share its
@@ -129,6 +134,7 @@ func readsOf(t *template.Template) RequestReads {
 		return reads
 	}
 	forEachCommand(t.Tree.Root, func(cmd *parse.CommandNode, rootDot bool) {
+		bodyReads(&reads, cmd, rootDot)
 		if len(cmd.Args) < 2 {
 			return
 		}
