@@ -288,7 +288,7 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 				conds = append(conds, c)
 			}
 		}
-		l.conditions(conds)
+		l.conditions(conds, &checked.Rules[i])
 		for _, t := range checked.Templates {
 			if sameRule(t.Location) {
 				l.template(t)
@@ -396,9 +396,18 @@ func (l *backendLint) response(loc config.Location, r *config.Response) {
 // conditions warns about the conditions of one rule, as the engine compiled
 // them, on what the endpoint does not forward — and about body conditions
 // on endpoints whose requests seldom carry a body.
-func (l *backendLint) conditions(conds []rules.ConditionRead) {
+func (l *backendLint) conditions(conds []rules.ConditionRead, r *config.Rule) {
 	bodyWarned := false
+	contentTypeWarned := false
 	for _, c := range conds {
+		if isBodyKind(c.Of) && !bodyWarned && r.Match != nil && onlyBodiless(r.Match.Methods) {
+			bodyWarned = true
+			l.warn(c.Location, "the rule only matches %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", strings.Join(r.Match.Methods, ", "))
+		}
+		if (c.Of == "form" || c.Of == "multipart") && !contentTypeWarned && !l.b.forwardsHeader("Content-Type") {
+			contentTypeWarned = true
+			l.warn(c.Location, `the endpoint does not forward the Content-Type header (input_headers: %s), so no body is a form and the rule never applies: add "Content-Type" to input_headers`, l.b.inputHeaders())
+		}
 		switch c.Of {
 		case "headers":
 			if !l.b.forwardsHeader(c.Name) {
@@ -412,7 +421,7 @@ func (l *backendLint) conditions(conds []rules.ConditionRead) {
 			if why := l.b.dropsQuery(c.Name); why != "" {
 				l.warn(c.Location, "%s, so the condition never sees a value", why)
 			}
-		case "body", "body_json":
+		case "body", "body_json", "body_text", "form", "multipart", "xpath", "body_xml":
 			if !bodyWarned && (l.b.endpointMethod == "GET" || l.b.endpointMethod == "HEAD") {
 				bodyWarned = true
 				l.warn(c.Location, "the endpoint answers %s, whose requests seldom carry a body, and a rule with a body condition never applies to a request without one", l.b.endpointMethod)
@@ -429,6 +438,9 @@ func (l *backendLint) template(t rules.TemplateUse) {
 		if !l.b.forwardsHeader(name) {
 			l.warn(loc, "the template reads the header %s, which the endpoint does not forward (input_headers: %s): it is always empty", name, l.b.inputHeaders())
 		}
+	}
+	if len(reads.Form) > 0 && !l.b.forwardsHeader("Content-Type") {
+		l.warn(loc, `the template reads the form field %s, but the endpoint does not forward the Content-Type header (input_headers: %s), so no body is a form: it is always empty`, reads.Form[0], l.b.inputHeaders())
 	}
 	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.Query))) {
 		if why := l.b.dropsQuery(name); why != "" {
@@ -480,4 +492,23 @@ func (l *backendLint) delay(loc config.Location, delay string, d config.DelayRan
 		return
 	}
 	l.warn(loc, "%s reaches %s, which is not shorter than the endpoint's timeout (%s): %s to the requests delayed that long instead of this rule's answer", delay, longest, l.b.timeoutOrigin, cut)
+}
+
+// isBodyKind tells whether a condition reads the request body.
+func isBodyKind(of string) bool {
+	switch of {
+	case "body", "body_json", "body_text", "form", "multipart", "xpath", "body_xml":
+		return true
+	}
+	return false
+}
+
+// onlyBodiless tells whether a rule's methods are all GET or HEAD.
+func onlyBodiless(methods []string) bool {
+	for _, m := range methods {
+		if m = strings.ToUpper(strings.TrimSpace(m)); m != "GET" && m != "HEAD" {
+			return false
+		}
+	}
+	return len(methods) > 0
 }
