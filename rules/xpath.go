@@ -365,21 +365,16 @@ func (e *xpathExpr) each(d *xmlDoc, yield func(string) bool) {
 				}
 			}
 			return
-		case axisText:
-			for _, n := range ctx {
-				for c := n + 1; c < d.nodes[n].end; c = d.nodes[c].end {
-					if d.nodes[c].kind == xmlText && !yield(d.value(c)) {
-						return
-					}
-				}
+		case axisChild, axisText:
+			kind := xmlElement
+			if s.axis == axisText {
+				kind = xmlText
 			}
-			return
-		case axisChild:
 			sorted := true
 			for _, n := range ctx {
 				from := len(next)
 				for c := n + 1; c < d.nodes[n].end; c = d.nodes[c].end {
-					if d.nodes[c].kind == xmlElement && (s.name == "*" || d.nodes[c].local == s.name) {
+					if d.nodes[c].kind == kind && (kind == xmlText || s.name == "*" || d.nodes[c].local == s.name) {
 						next = append(next, c)
 					}
 				}
