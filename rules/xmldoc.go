@@ -17,7 +17,12 @@ type xmlDoc struct {
 	nodes []xmlNode // nodes[0] is the document itself
 	attrs []xmlAttr
 	text  []byte
+	names []xmlName         // each distinct name once: a node holds its index
+	index map[xmlName]int32 // while parsing
 }
+
+// xmlName is a namespace (resolved, not the prefix) and a local name.
+type xmlName struct{ space, local string }
 
 type xmlNodeKind uint8
 
@@ -32,12 +37,29 @@ type xmlNode struct {
 	depth              int32 // the document is 0, its root element 1
 	parent             int32 // -1 for the document
 	end                int32 // index of the first node after this one's subtree
-	space, local       string
+	name               int32 // an element's name in xmlDoc.names
 	attrStart, attrEnd int32 // this element's attributes in xmlDoc.attrs
 	textStart, textEnd int32 // this node's text (its subtree's) in xmlDoc.text
 }
 
-type xmlAttr struct{ space, local, value string }
+type xmlAttr struct {
+	name  int32 // in xmlDoc.names
+	value string
+}
+
+// intern returns the index of a name in d.names.
+func (d *xmlDoc) intern(space, local string) int32 {
+	n := xmlName{space, local}
+	if i, ok := d.index[n]; ok {
+		return i
+	}
+	i := int32(len(d.names))
+	d.names = append(d.names, n)
+	d.index[n] = i
+	return i
+}
+
+func (d *xmlDoc) local(name int32) string { return d.names[name].local }
 
 // parseXML parses a well-formed XML document with one root element,
 // nested at most maxDepth elements deep; ok is false for anything else.
@@ -47,7 +69,7 @@ type xmlAttr struct{ space, local, value string }
 func parseXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
-	doc = &xmlDoc{nodes: []xmlNode{{kind: xmlDocument, parent: -1}}}
+	doc = &xmlDoc{nodes: []xmlNode{{kind: xmlDocument, parent: -1}}, index: map[xmlName]int32{}}
 	stack := []int32{0}
 	rootSeen := false
 	for {
@@ -72,14 +94,14 @@ func parseXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
 			}
 			n := xmlNode{
 				kind: xmlElement, depth: int32(len(stack)), parent: top,
-				space: t.Name.Space, local: t.Name.Local,
+				name:      doc.intern(t.Name.Space, t.Name.Local),
 				attrStart: int32(len(doc.attrs)), textStart: int32(len(doc.text)),
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
 					continue // a namespace declaration, not an attribute
 				}
-				doc.attrs = append(doc.attrs, xmlAttr{space: a.Name.Space, local: a.Name.Local, value: a.Value})
+				doc.attrs = append(doc.attrs, xmlAttr{name: doc.intern(a.Name.Space, a.Name.Local), value: a.Value})
 			}
 			n.attrEnd = int32(len(doc.attrs))
 			stack = append(stack, int32(len(doc.nodes)))
@@ -115,6 +137,7 @@ func parseXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
 	}
 	doc.nodes[0].end = int32(len(doc.nodes))
 	doc.nodes[0].textEnd = int32(len(doc.text))
+	doc.index = nil
 	return doc, true
 }
 
@@ -147,7 +170,7 @@ func equalXML(want, got *xmlDoc) bool {
 				return false
 			}
 		case xmlElement:
-			if w.local != g.local || w.space != g.space || !sameAttrs(want.attrs[w.attrStart:w.attrEnd], got.attrs[g.attrStart:g.attrEnd]) {
+			if want.names[w.name] != got.names[g.name] || !sameAttrs(want, got, w, g) {
 				return false
 			}
 		}
@@ -162,14 +185,15 @@ func (d *xmlDoc) skipBlank(i int32) int32 {
 	return i
 }
 
-func sameAttrs(want, got []xmlAttr) bool {
+func sameAttrs(wantDoc, gotDoc *xmlDoc, wantNode, gotNode *xmlNode) bool {
+	want, got := wantDoc.attrs[wantNode.attrStart:wantNode.attrEnd], gotDoc.attrs[gotNode.attrStart:gotNode.attrEnd]
 	if len(want) != len(got) {
 		return false
 	}
 	for _, w := range want {
 		found := false
 		for _, g := range got {
-			if g.local == w.local && g.space == w.space && g.value == w.value {
+			if g.value == w.value && gotDoc.names[g.name] == wantDoc.names[w.name] {
 				found = true
 				break
 			}

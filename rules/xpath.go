@@ -359,7 +359,7 @@ func (e *xpathExpr) each(d *xmlDoc, yield func(string) bool) {
 			for _, n := range ctx {
 				node := &d.nodes[n]
 				for _, a := range d.attrs[node.attrStart:node.attrEnd] {
-					if (s.name == "*" || a.local == s.name) && !yield(a.value) {
+					if (s.name == "*" || d.local(a.name) == s.name) && !yield(a.value) {
 						return
 					}
 				}
@@ -374,7 +374,7 @@ func (e *xpathExpr) each(d *xmlDoc, yield func(string) bool) {
 			for _, n := range ctx {
 				from := len(next)
 				for c := n + 1; c < d.nodes[n].end; c = d.nodes[c].end {
-					if d.nodes[c].kind == kind && (kind == xmlText || s.name == "*" || d.nodes[c].local == s.name) {
+					if d.nodes[c].kind == kind && (kind == xmlText || s.name == "*" || d.local(d.nodes[c].name) == s.name) {
 						next = append(next, c)
 					}
 				}
@@ -450,7 +450,7 @@ func (d *xmlDoc) holds(n int32, pr xpathPred, position, last int) bool {
 		return position == last
 	case predAttr:
 		for _, a := range d.attrs[node.attrStart:node.attrEnd] {
-			if (pr.name == "*" || a.local == pr.name) && (!pr.hasValue || a.value == pr.value) {
+			if (pr.name == "*" || d.local(a.name) == pr.name) && (!pr.hasValue || a.value == pr.value) {
 				return true
 			}
 		}
@@ -459,7 +459,7 @@ func (d *xmlDoc) holds(n int32, pr xpathPred, position, last int) bool {
 			child := &d.nodes[c]
 			switch {
 			case pr.kind == predText && child.kind != xmlText,
-				pr.kind == predChild && (child.kind != xmlElement || pr.name != "*" && child.local != pr.name):
+				pr.kind == predChild && (child.kind != xmlElement || pr.name != "*" && d.local(child.name) != pr.name):
 				continue
 			}
 			if !pr.hasValue || d.value(c) == pr.value {

@@ -121,7 +121,7 @@ func referenceXPath(e *xpathExpr, d *xmlDoc) []string {
 				n := &d.nodes[i]
 				if s.axis == axisAttribute && ctx[i] {
 					for _, a := range d.attrs[n.attrStart:n.attrEnd] {
-						if s.name == "*" || a.local == s.name {
+						if s.name == "*" || d.local(a.name) == s.name {
 							out = append(out, a.value)
 						}
 					}
@@ -142,7 +142,7 @@ func referenceXPath(e *xpathExpr, d *xmlDoc) []string {
 				var kids []int32
 				for i := range d.nodes {
 					n := &d.nodes[i]
-					if n.parent == int32(p) && n.kind == xmlElement && (s.name == "*" || n.local == s.name) {
+					if n.parent == int32(p) && n.kind == xmlElement && (s.name == "*" || d.local(n.name) == s.name) {
 						kids = append(kids, int32(i))
 					}
 				}
