@@ -62,6 +62,12 @@ type parsedBodies struct {
 	xml                          *xmlDoc
 }
 
+// maxFormFields is the most fields a form body may have and be evaluated
+// net/url's own limit in the Go releases that have one (1.24.12, 1.25.6
+// and later), applied with every Go, so that a rule decides the same
+// whatever the gateway was built with.
+const maxFormFields = 10000
+
 // formPart is one part of a multipart body.
 type formPart struct {
 	name, filename, contentType, value string
@@ -94,12 +100,13 @@ func (x *exchange) form() (url.Values, bool) {
 	switch {
 	case mt == "application/x-www-form-urlencoded":
 		body, ok := x.body.text()
-		if !ok {
+		if !ok || bytes.Count(body, []byte("&")) >= maxFormFields {
 			return nil, false
 		}
-		// Malformed pairs are skipped, as in a query string. The values
-		// are copies: url.ParseQuery unescapes into new strings.
-		p.form, _ = url.ParseQuery(string(body))
+		// Malformed pairs are skipped, as in a query string. Values without
+		// escapes lie in the body's buffer, which nothing writes to while
+		// the request is handled.
+		p.form, _ = url.ParseQuery(bytesView(body))
 		p.formOK = true
 	case strings.HasPrefix(mt, "multipart/"):
 		parts, ok := x.multipart()

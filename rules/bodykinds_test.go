@@ -299,3 +299,20 @@ func FuzzBodies(f *testing.F) {
 		}
 	})
 }
+
+// TestFormFieldLimit: a form with more than maxFormFields fields is not
+// evaluated, whatever Go built the gateway.
+func TestFormFieldLimit(t *testing.T) {
+	e := newEngine(t, `{"rules":[{"match":{"form":{"a":"1"}},"response":{"status":418}}]}`, nil)
+	for _, tt := range []struct {
+		fields int
+		want   int
+	}{{maxFormFields, 418}, {maxFormFields + 1, 200}} {
+		body := "a=1" + strings.Repeat("&b=", tt.fields-1)
+		req := backendRequest(t, "POST", "http://backend.invalid/", body, http.Header{"Content-Type": {formType}})
+		res, _ := serve(e, req)
+		if tt.want == 418 && res.StatusCode != 418 || tt.want != 418 && res.StatusCode == 418 {
+			t.Errorf("%d fields: status %d", tt.fields, res.StatusCode)
+		}
+	}
+}
