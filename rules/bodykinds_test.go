@@ -182,6 +182,7 @@ func TestBodyKindConfigErrors(t *testing.T) {
 		{`{"multipart":{"f":{"name":"x"}}}`, `rules[0].match.multipart["f"].name: unknown field`},
 		{`{"multipart":{"f":{"filename":"num:x"}}}`, `rules[0].match.multipart["f"].filename: bad comparison`},
 		{`{"body_text":""}`, `rules[0].match.body_text: must not be empty`},
+		{`{"multipart":{"":{"value":"x"}}}`, `rules[0].match.multipart[""]: a multipart condition needs a part name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.match, func(t *testing.T) {

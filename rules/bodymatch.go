@@ -32,6 +32,9 @@ func compileBodyKinds(errs *config.Errors, loc config.Path, m *config.Match, rea
 	for _, name := range config.SortedKeys(m.Multipart) {
 		at := loc.Field("multipart").Key(name)
 		read(at, "multipart", name)
+		if name == "" {
+			errs.Add(at, "a multipart condition needs a part name")
+		}
 		part := m.Multipart[name]
 		for _, a := range []struct {
 			field string
