@@ -88,6 +88,14 @@ type Config struct {
 	// seconds per rule). A positive integer; default 1048576 (1 MiB).
 	MaxShadowBytes int64 `json:"max_shadow_bytes"`
 
+	// CallbackHosts ("callback_hosts") are the hosts rules may send
+	// callbacks to: "host", "host:port", "*.domain" (any name under it) or
+	// "[::1]:9000"; without a port, any port. A callback to any other host
+	// is not sent. Empty: no callbacks.
+	CallbackHosts []string `json:"callback_hosts"`
+	// CallbackHostPatterns is CallbackHosts decoded.
+	CallbackHostPatterns []HostPattern `json:"-"`
+
 	// LabelText ("label") names the backend in the plugin's log lines and
 	// in the linter's findings, such as "GET /orders". Default: the name of
 	// the first rule and how many follow ("orders +2"), and the rules_file.
@@ -126,6 +134,10 @@ type Rule struct {
 	// Delegate ("delegate") sends the request on to the backend, or to
 	// another one.
 	Delegate *Delegate `json:"delegate"`
+
+	// Callbacks ("callbacks") are HTTP requests sent after the rule
+	// answered, beside any action; the answer never waits for them.
+	Callbacks []Callback `json:"callbacks"`
 
 	// Delay ("delay") waits before the action: a Go duration ("250ms") or a
 	// uniform range ("100ms-400ms"). A cancelled request stops waiting.

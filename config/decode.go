@@ -60,6 +60,7 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		}},
 		member{"max_response_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxResponseBytes) }},
 		member{"max_shadow_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxShadowBytes) }},
+		member{"callback_hosts", func(loc Path, v any) { decodeCallbackHosts(errs, loc, v, cfg) }},
 		member{"label", func(loc Path, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc Path, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
 	)
@@ -78,6 +79,7 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { r.Mode = decodeMode(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
+		member{"callbacks", func(loc Path, v any) { r.Callbacks = decodeCallbacks(errs, loc, v) }},
 		member{"delay", func(loc Path, v any) {
 			if r.Delay = str(errs, loc, v); r.Delay != "" {
 				d, err := parseDelay(r.Delay)

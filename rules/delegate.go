@@ -47,6 +47,7 @@ type backend struct {
 	maxShadow   int64 // max_shadow_bytes
 	maxDepth    int   // max_body_depth, which also bounds what a shadow comparison walks
 	log         *logger
+	callbacks   *callbackQueue // sends the rules' callbacks
 }
 
 // delegate sends the request on to the backend it was meant for, or the one
