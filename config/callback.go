@@ -141,10 +141,11 @@ func ParseHostPattern(s string) (HostPattern, error) {
 		}
 		port = strconv.Itoa(n)
 	}
-	p := HostPattern{Host: strings.ToLower(strings.TrimSuffix(host, ".")), Port: port}
+	p := HostPattern{Host: strings.ToLower(host), Port: port}
 	if rest, ok := strings.CutPrefix(p.Host, "*."); ok {
 		p.Host, p.Wildcard = rest, true
 	}
+	p.Host = strings.TrimSuffix(p.Host, ".")
 	switch {
 	case p.Host == "":
 		return bad("it has no host name")

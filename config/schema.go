@@ -28,6 +28,10 @@ var SchemaKeywords = map[string]Keywords{
 	"Config.max_response_bytes": {"minimum": 1, "default": DefaultMaxResponseBytes},
 	"Config.max_shadow_bytes":   {"minimum": 1, "default": DefaultMaxShadowBytes},
 	"Config.label":              {"minLength": 1},
+	"Config.callback_hosts": {"items": Keywords{
+		"pattern":  `^[^/?#@\s]+$`, // host[:port], "*." and a domain, or [IPv6]:port: no URL
+		"examples": []any{"127.0.0.1:9000", "payments.example.com", "*.example.internal"},
+	}},
 
 	"Rule": {
 		"oneOf": []any{
@@ -45,6 +49,7 @@ var SchemaKeywords = map[string]Keywords{
 		"examples": []any{"250ms", "100ms-400ms"},
 	},
 	"Rule.probability": {"minimum": 0, "maximum": 1},
+	"Rule.callbacks":   {"minItems": 1},
 
 	"Match": {
 		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}},
@@ -118,6 +123,27 @@ var SchemaKeywords = map[string]Keywords{
 	"Fallback.on_status": {"items": refStatus, "default": DefaultFallbackStatuses},
 	"Fallback.responses": {"minItems": 1},
 	"Fallback.mode":      mode,
+
+	"Callback": {
+		"required":         []any{"url"},
+		"dependentSchemas": Keywords{"body": Keywords{"properties": Keywords{"body_template": false}}},
+	},
+	"Callback.method": {"minLength": 1, "default": "POST", "examples": []any{"POST", "PUT"}},
+	"Callback.url": {
+		"minLength": 1,
+		"pattern":   `\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]`,
+		"examples":  []any{"http://127.0.0.1:9000/hooks/payments"},
+	},
+	"Callback.headers": {"propertyNames": refHeaderName},
+	"Callback.delay": {
+		"pattern":  "^(" + ws + "*" + durationPattern + ws + "*(-" + ws + "*[-+]?" + unsignedDuration + ws + "*)?)?$",
+		"examples": []any{"2s", "1s-3s"},
+	},
+	"Callback.timeout": {
+		"pattern":  "^(" + durationPattern + ")?$",
+		"default":  "10s",
+		"examples": []any{"5s"},
+	},
 
 	"Active": {"minProperties": 1},
 	"Active.from": {

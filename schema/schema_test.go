@@ -320,7 +320,11 @@ func TestRulesFileLoads(t *testing.T) {
 		if err := os.WriteFile(path, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if log := loadRulesFile(t, path); log != "" {
+		beside := map[string]any{}
+		if hosts, ok := inst.(map[string]any)["callback_hosts"]; ok {
+			beside["callback_hosts"] = hosts
+		}
+		if log := loadRulesFile(t, path, beside); log != "" {
 			t.Errorf("%s as a rules_file: the engine logged %s", file, log)
 		}
 		var fileInst any
@@ -853,10 +857,18 @@ func engineAccepts(raw any) error {
 
 // loadRulesFile loads a rules_file in an engine and returns what it logged
 // at ERROR, "" when the file was valid.
-func loadRulesFile(t *testing.T, path string) string {
+// beside are fields of the krakend-rules object the rules depend on
+// (callback_hosts).
+func loadRulesFile(t *testing.T, path string, beside ...map[string]any) string {
 	t.Helper()
 	log := &errorLog{}
-	cfg, err := config.Decode(map[string]any{"rules_file": path})
+	obj := map[string]any{"rules_file": path}
+	for _, b := range beside {
+		for k, v := range b {
+			obj[k] = v
+		}
+	}
+	cfg, err := config.Decode(obj)
 	if err == nil {
 		_, err = rules.Compile(cfg, rules.Options{Transport: refuseTransport{}, Logger: log})
 	}
