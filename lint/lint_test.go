@@ -126,6 +126,15 @@ func TestFindings(t *testing.T) {
 				`warning: ` + wherePost + `rules[1].delegate.to: the template reads the header X-Shard, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
 				`warning: ` + wherePost + `rules[1].delegate.shadow.body_template: the template reads the header X-Shadow, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
 			}},
+		{"a callback to a host not in callback_hosts", noOp, noOpBackend,
+			`{"callback_hosts": ["127.0.0.1:9000"], "rules": [{"response": {}, "callbacks": [{"url": "http://127.0.0.1:9001/x"}]}]}`,
+			[]string{`error: ` + where + `rules[0].callbacks[0].url: the host 127.0.0.1:9001 is not in callback_hosts (127.0.0.1:9000)`}},
+		{"callback templates reading what the endpoint does not forward", noOp, noOpBackend,
+			`{"callback_hosts": ["127.0.0.1:9000"], "rules": [{"response": {}, "callbacks": [{"url": "http://127.0.0.1:9000/{{ .Query.Get \"order\" }}", "headers": {"X-Sig": "{{ .Header.Get \"X-Signature\" }}"}}]}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].callbacks[0].url: the template reads the query parameter order: the endpoint does not forward the query parameter order (input_query_strings: none; names are case-sensitive), so it is always empty`,
+				`warning: ` + where + `rules[0].callbacks[0].headers["X-Sig"]: the template reads the header X-Signature, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`,
+			}},
 		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
