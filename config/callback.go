@@ -153,8 +153,27 @@ func ParseHostPattern(s string) (HostPattern, error) {
 		return bad("\"*\" may only start it, as \"*.\" and a domain")
 	case p.Wildcard && net.ParseIP(p.Host) != nil:
 		return bad("\"*.\" goes before a domain name, not an address")
+	case net.ParseIP(p.Host) == nil && !hostName(p.Host):
+		return bad("a host name is labels of letters, digits, \"-\" and \"_\" joined by dots")
 	}
 	return p, nil
+}
+
+// hostName tells whether s is a DNS name: non-empty labels of letters,
+// digits, "-" and "_", joined by dots.
+func hostName(s string) bool {
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func decodeCallbackHosts(errs *Errors, loc Path, v any, cfg *Config) {

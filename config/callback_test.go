@@ -58,10 +58,32 @@ func TestBadHostPatterns(t *testing.T) {
 		"fe80::1:9000:zz":     "too many colons",
 		"[not-an-address]:80": "not an IPv6 address in brackets",
 		"[::1":                `must end with "]"`,
+		"...":                 "a host name is labels",
+		"a..b":                "a host name is labels",
+		"h%41":                "a host name is labels",
+		"*.*.x":               `"*" may only start it`,
 	} {
 		_, err := ParseHostPattern(entry)
 		if err == nil || !strings.Contains(err.Error(), why) {
 			t.Errorf("%q: got %v, want %q", entry, err, why)
 		}
 	}
+}
+
+// FuzzHostPattern: an entry of callback_hosts that is accepted is spelled
+// back as an entry that means the same.
+func FuzzHostPattern(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:9000", "*.example.internal", "[::1]:9000", "::1", "h:08080", "A.B.", "*.x:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseHostPattern(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseHostPattern(p.String())
+		if err != nil || again != p {
+			t.Errorf("%q is %+v, spelled %q, which is %+v (%v)", s, p, p.String(), again, err)
+		}
+	})
 }

@@ -3,9 +3,11 @@ package rules
 import (
 	"context"
 	"io"
+	"krakend-rules/config"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -376,4 +378,36 @@ func BenchmarkCallbackRender(b *testing.B) {
 			b.Fatal("not rendered")
 		}
 	}
+}
+
+// FuzzCallbackURL renders any text as a callback URL: one the allow-list
+// accepts keeps its host and port when it is written out and read again
+// (as the request that is sent reads it), so what was checked is what is
+// dialled.
+func FuzzCallbackURL(f *testing.F) {
+	for _, s := range []string{"http://127.0.0.1:9000/x", "https://a.example.internal/p?q=1", "http://[::1]:9000/", "http://u:p@127.0.0.1:9000/",
+		"http://127.0.0.1:9000@evil.test/", "http://evil.test#@127.0.0.1:9000", "http://127.0.0.1:9000%2f@evil/", "HTTP://A.EXAMPLE.INTERNAL./"} {
+		f.Add(s)
+	}
+	q := newCallbackQueue(nil, nil, newLogger(nil, "fuzz"))
+	for _, h := range []string{"127.0.0.1:9000", "*.example.internal", "[::1]:9000"} {
+		p, err := config.ParseHostPattern(h)
+		if err != nil {
+			f.Fatal(err)
+		}
+		q.hosts = append(q.hosts, p)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil || q.refuses(u) != "" {
+			return
+		}
+		req, err := http.NewRequest("POST", u.String(), nil)
+		if err != nil {
+			return // not sent: the failure is logged
+		}
+		if req.URL.Host != u.Host || q.refuses(req.URL) != "" {
+			t.Errorf("%q is allowed as host %q, but is sent to %q", s, u.Host, req.URL.Host)
+		}
+	})
 }
