@@ -348,8 +348,12 @@ func (l *backendLint) warn(loc config.Location, format string, args ...any) {
 }
 
 func (l *backendLint) rule(loc config.Location, r *config.Rule) {
-	if r.Delay != "" {
-		l.delay(loc.Field("delay"), r.Delay, r.DelayRange)
+	if r.Delay != nil {
+		text, isString := r.Delay.(string)
+		if !isString {
+			text = r.DelayRange.String()
+		}
+		l.delay(loc.Field("delay"), text, r.DelayRange)
 	}
 	if r.Match != nil {
 		m := loc.Field("match")
@@ -437,7 +441,7 @@ func (l *backendLint) template(t rules.TemplateUse) {
 	}
 }
 
-func (l *backendLint) headerChanges(loc config.Location, changes map[string]*string) {
+func (l *backendLint) headerChanges(loc config.Location, changes map[string]config.HeaderValues) {
 	if l.b.noOp {
 		return
 	}

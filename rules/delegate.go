@@ -61,6 +61,7 @@ type delegate struct {
 	status          map[int]int
 	timeout         time.Duration
 	fallback        *fallback
+	static          *staticData
 	shadow          *shadow
 	templates       *templateSet // nil when nothing is a template
 }
@@ -69,6 +70,7 @@ type delegate struct {
 type headerChange struct {
 	name   string
 	value  text
+	more   []text // the values after the first, of a response header set several times
 	remove bool
 }
 
@@ -100,7 +102,7 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 		return out
 	}
 	d.requestHeaders = changes("request_headers", cfg.RequestHeaders)
-	d.responseHeaders = changes("response_headers", cfg.ResponseHeaders)
+	d.responseHeaders = compileHeaderValues(errs, loc.Field("response_headers"), d.templates, cfg.ResponseHeaders)
 	if cfg.To != "" {
 		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
@@ -128,6 +130,9 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 		default:
 			errs.Add(floc, "has no answer: give it a response or responses")
 		}
+	}
+	if cfg.Static != nil {
+		d.static = compileStatic(errs, loc.Field("static"), cfg.Static)
 	}
 	if cfg.Shadow != nil {
 		d.shadow = &shadow{response: compileResponse(errs, loc.Field("shadow"), cfg.Shadow, be.log)}
@@ -344,18 +349,26 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	if x.debugValue != nil {
 		h[DebugHeader] = x.debugValue // the plugin's, whatever the backend sent
 	}
-	for _, c := range d.responseHeaders {
+	for i := range d.responseHeaders {
+		c := &d.responseHeaders[i]
 		if c.remove {
 			delete(h, c.name)
 			continue
 		}
-		v, err := c.value.render(bt, scratch)
+		v, err := c.render(bt, scratch)
 		if err != nil {
 			release()
 			d.failTemplate(w, x, err)
 			return
 		}
-		h[c.name] = []string{sanitizeHeaderValue(v)}
+		h[c.name] = v
+	}
+	if d.static != nil {
+		if body, err = d.static.apply(h, resp.StatusCode, body, d.maxDepth, d.maxResponse); err != nil {
+			release()
+			d.failBackend(w, x, err)
+			return
+		}
 	}
 	status := resp.StatusCode
 	if mapped, ok := d.status[status]; ok {
