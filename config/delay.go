@@ -153,7 +153,7 @@ func decodeDelay(errs *Errors, loc Path, raw any) DelayRange {
 		d.Min = 0
 		if !hasMax {
 			longest := float64(d.Median) * math.Exp(LogNormalSigmas*d.Sigma)
-			d.Max = time.Duration(min(longest, float64(MaxDelay)))
+			d.Max = time.Duration(min(longest, float64(MaxDelay))).Round(time.Millisecond)
 		} else if d.Max < d.Median {
 			errs.Add(loc.Field("max"), "must not be below the median (%s), got %s", d.Median, d.Max)
 		}

@@ -390,6 +390,9 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 // response warns about what a non-no-op endpoint hides of an answer.
 func (l *backendLint) response(loc config.Location, r *config.Response) {
 	l.status(loc.Field("status"), r.Status)
+	if !l.b.noOp && decodesJSON(l.b.encoding) && !rules.SendsJSON(r) {
+		l.warn(loc, "sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding %s), so clients get an error instead: %s", orDefault(l.b.encoding), l.b.notNoOp())
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
 			l.warn(loc.Field("headers").Key(name), "never reaches clients: %s", l.b.notNoOp())
@@ -439,6 +442,11 @@ func (l *backendLint) template(t rules.TemplateUse) {
 			l.warn(loc, "the template reads the query parameter %s: %s, so it is always empty", name, why)
 		}
 	}
+}
+
+// decodesJSON tells whether a backend encoding decodes answers as JSON.
+func decodesJSON(encoding string) bool {
+	return encoding == "" || encoding == "json" || encoding == "safejson"
 }
 
 func (l *backendLint) headerChanges(loc config.Location, changes map[string]config.HeaderValues) {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"krakend-rules/config"
 	"mime"
 	"path"
 	"strings"
@@ -82,4 +83,35 @@ func isJSONType(ct string) bool {
 	t, _, _ := strings.Cut(ct, ";")
 	t = strings.ToLower(strings.TrimSpace(t))
 	return t == "application/json" || t == "text/json" || strings.HasSuffix(t, "+json")
+}
+
+// SendsJSON tells whether a response's body is JSON, as far as the
+// configuration says: not for body_base64, a string body sent as it is,
+// or a body_file whose type is not JSON. A type known only at request time
+// (a template) counts as JSON. The linter warns about the others on
+// endpoints that decode answers as JSON.
+func SendsJSON(cfg *config.Response) bool {
+	contentType, typeSet, typeTemplated := "", false, false
+	for name, values := range cfg.Headers {
+		if CanonicalHeader(name) != "Content-Type" {
+			continue
+		}
+		typeSet = true
+		if values == nil {
+			return !cfg.HasBody && cfg.BodyFile == "" && cfg.BodyBase64 == "" && !cfg.HasBodyTemplate
+		}
+		contentType, typeTemplated = values[0], isTemplate(values[0])
+	}
+	switch {
+	case cfg.BodyBase64 != "":
+		return false
+	case cfg.BodyFile != "" && isTemplate(cfg.BodyFile):
+		return true
+	case cfg.BodyFile != "" && !typeSet:
+		return isJSONType(contentTypeOf(cfg.BodyFile)[0])
+	case typeTemplated || !typeSet:
+		return true
+	default:
+		return isJSONType(contentType) || !cfg.HasBody && cfg.BodyFile == "" && !cfg.HasBodyTemplate
+	}
 }
