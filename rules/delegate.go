@@ -304,7 +304,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	rec := recorderOf(w)
 	var body []byte
 	var pooled *[]byte // the pooled buffer the answer was read into; nil when read into the recorder
-	if rec != nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
+	if rec != nil && d.static == nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
 		body, err = readIntoRecorder(rec, resp, d.maxResponse)
 	} else {
 		pooled = answerBuffers.Get().(*[]byte)
@@ -364,10 +364,15 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		h[c.name] = v
 	}
 	if d.static != nil {
-		if body, err = d.static.apply(h, resp.StatusCode, body, d.maxDepth, d.maxResponse); err != nil {
+		merged, changed, err := d.static.apply(rec, h, resp.StatusCode, body, d.maxDepth, d.maxResponse)
+		if err != nil {
 			release()
 			d.failBackend(w, x, err)
 			return
+		}
+		if changed { // the answer is merged, where the recorder holds it
+			release()
+			body, pooled = merged, nil
 		}
 	}
 	status := resp.StatusCode

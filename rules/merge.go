@@ -3,6 +3,7 @@ package rules
 import (
 	"krakend-rules/config"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 
 	"github.com/tidwall/gjson"
@@ -46,16 +47,25 @@ func compileStatic(errs *config.Errors, loc config.Path, cfg *config.Static) *st
 	return s
 }
 
-// apply returns the answer with the data merged in, and sets its
-// Content-Length; an answer the strategy leaves alone, or that is not a JSON
-// object (no deeper than maxDepth), is returned as it is. A merged answer
-// longer than limit is an errTooLarge.
-func (s *staticData) apply(h http.Header, status int, body []byte, maxDepth int, limit int64) ([]byte, error) {
+// apply merges the data into a backend's answer, when the strategy says so
+// and the answer is a JSON object (no deeper than maxDepth), and sets its
+// Content-Length; it reports whether it did. The merged answer is written
+// into the spare room of rec's body when there is a recorder, so that
+// writing it there copies nothing; otherwise into a new slice. One longer
+// than limit is an errTooLarge.
+func (s *staticData) apply(rec *httptest.ResponseRecorder, h http.Header, status int, body []byte, maxDepth int, limit int64) ([]byte, bool, error) {
 	start := skipJSONSpace(body, 0)
 	if !s.when(status) || start == len(body) || body[start] != '{' || !validJSON(body, maxDepth) {
-		return body, nil
+		return body, false, nil
 	}
-	merged := make([]byte, 0, len(body)+len(s.members)+1)
+	size := len(body) + len(s.members) + 1
+	var merged []byte
+	if rec != nil {
+		rec.Body.Grow(size)
+		merged = rec.Body.AvailableBuffer()
+	} else {
+		merged = make([]byte, 0, size)
+	}
 	merged = append(merged, '{')
 	gjson.ParseBytes(body).ForEach(func(key, value gjson.Result) bool {
 		if s.keys[key.Str] {
@@ -73,8 +83,8 @@ func (s *staticData) apply(h http.Header, status int, body []byte, maxDepth int,
 	merged = append(merged, s.members...)
 	merged = append(merged, '}')
 	if int64(len(merged)) > limit {
-		return nil, errTooLarge{limit}
+		return nil, false, errTooLarge{limit}
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(merged))}
-	return merged, nil
+	return merged, true, nil
 }

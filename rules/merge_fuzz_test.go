@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"krakend-rules/config"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -22,15 +23,22 @@ func FuzzStaticMerge(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, status int) {
 		original := string(body)
 		h := http.Header{}
-		out, err := s.apply(h, status, body, 5, 1<<20)
+		var rec *httptest.ResponseRecorder
+		if status%2 == 0 {
+			rec = httptest.NewRecorder()
+		}
+		out, changed, err := s.apply(rec, h, status, body, 5, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if string(body) != original {
 			t.Fatal("the backend's answer was modified in place")
 		}
-		if string(out) == original && h.Get("Content-Length") == "" {
-			return // left as it is
+		if !changed {
+			if string(out) != original || h.Get("Content-Length") != "" {
+				t.Fatal("an answer left as it is changed")
+			}
+			return
 		}
 		var merged map[string]any
 		if err := json.Unmarshal(out, &merged); err != nil {
