@@ -85,33 +85,33 @@ func isJSONType(ct string) bool {
 	return t == "application/json" || t == "text/json" || strings.HasSuffix(t, "+json")
 }
 
-// SendsJSON tells whether a response's body is JSON, as far as the
-// configuration says: not for body_base64, a string body sent as it is,
-// or a body_file whose type is not JSON. A type known only at request time
-// (a template) counts as JSON. The linter warns about the others on
-// endpoints that decode answers as JSON.
+// SendsJSON tells whether a response's body is JSON as far as the
+// configuration says, which is what KrakenD's default encoding needs (it
+// decodes the bytes whatever their Content-Type): not for body_base64, for
+// a string body sent as it is that is not JSON text, or for a body_file
+// whose extension names a type that is not JSON. What is known only at
+// request time (a template) counts as JSON. The linter warns about the
+// others on endpoints that decode answers as JSON.
 func SendsJSON(cfg *config.Response) bool {
-	contentType, typeSet, typeTemplated := "", false, false
+	contentType, typeSet, typeNone, typeTemplated := "", false, false, false
 	for name, values := range cfg.Headers {
 		if CanonicalHeader(name) != "Content-Type" {
 			continue
 		}
-		typeSet = true
-		if values == nil {
-			return !cfg.HasBody && cfg.BodyFile == "" && cfg.BodyBase64 == "" && !cfg.HasBodyTemplate
+		typeSet, typeNone = true, values == nil
+		if !typeNone {
+			contentType, typeTemplated = values[0], isTemplate(values[0])
 		}
-		contentType, typeTemplated = values[0], isTemplate(values[0])
 	}
+	text, isString := cfg.Body.(string)
 	switch {
 	case cfg.BodyBase64 != "":
 		return false
-	case cfg.BodyFile != "" && isTemplate(cfg.BodyFile):
-		return true
-	case cfg.BodyFile != "" && !typeSet:
-		return isJSONType(contentTypeOf(cfg.BodyFile)[0])
-	case typeTemplated || !typeSet:
-		return true
-	default:
-		return isJSONType(contentType) || !cfg.HasBody && cfg.BodyFile == "" && !cfg.HasBodyTemplate
+	case cfg.BodyFile != "":
+		t := contentTypeOf(cfg.BodyFile)[0]
+		return isTemplate(cfg.BodyFile) || isJSONType(t) || t == octetStream[0]
+	case cfg.HasBody && isString && (typeNone || typeSet && !typeTemplated && !isJSONType(contentType)):
+		return isTemplate(text) || validJSON([]byte(text), config.DefaultMaxBodyDepth)
 	}
+	return true
 }

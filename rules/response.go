@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"krakend-rules/config"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -106,7 +107,7 @@ func compileResponse(errs *config.Errors, loc config.Path, cfg *config.Response,
 		case cfg.BodyBase64 != "":
 			r.header = append(r.header, headerField{name: "Content-Type", values: octetStream})
 		case cfg.BodyFile != "" && !templatedFile:
-			r.header = append(r.header, headerField{name: "Content-Type", values: contentTypeOf(cfg.BodyFile)})
+			r.header = append(r.header, headerField{name: "Content-Type", values: slices.Clip(slices.Clone(contentTypeOf(cfg.BodyFile)))})
 		case templatedFile: // from the name of each request's file
 		default:
 			r.header = append(r.header, headerField{name: "Content-Type", values: applicationJSON})
