@@ -130,8 +130,8 @@ type Rule struct {
 	// Delay ("delay") waits before the action: a Go duration ("250ms"), a
 	// uniform range ("100ms-400ms"), or an object naming a distribution,
 	// {"distribution": "lognormal", "median": "80ms", "sigma": 0.4} or
-	// {"distribution": "uniform", "min": "100ms", "max": "400ms"} (see
-	// DelayObject). At most one hour. A cancelled request stops waiting.
+	// {"distribution": "uniform", "min": "100ms", "max": "400ms"}. At most
+	// one hour. A cancelled request stops waiting.
 	Delay any `json:"delay"`
 	// DelayRange is Delay decoded; zero when it is not set.
 	DelayRange DelayRange `json:"-"`
