@@ -22,6 +22,7 @@ var readmeSections = map[reflect.Type]string{
 	reflect.TypeFor[Fallback](): "### Graduation fallback",
 	reflect.TypeFor[Active]():   "### Time windows",
 	reflect.TypeFor[Callback](): "### Callbacks",
+	reflect.TypeFor[Static]():   "### Static data in a delegated answer",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

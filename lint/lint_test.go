@@ -146,6 +146,18 @@ func TestFindings(t *testing.T) {
 				`warning: ` + where + `rules[1].delay: 100ms-1500ms reaches 1.5s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
 				`warning: ` + where + `rules[3].delay: 2s-3s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
 			}},
+		{"log-normal delays the endpoint's timeout cuts short", noOp + ` "timeout": "1s",`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "delay": {"distribution": "lognormal", "median": "500ms", "sigma": 0.5}, "response": {}}, {"delay": {"distribution": "lognormal", "median": "100ms", "sigma": 0.5, "max": "900ms"}, "response": {}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].delay: lognormal (median 500ms, sigma 0.5, max 3.695s) reaches 3.695s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
+			}},
+		{"bodies that are not JSON on an endpoint that decodes JSON", "", "",
+			`{"rules": [{"match": {"path": "/a"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "OK"}}, {"match": {"path": "/b"}, "response": {"body_base64": "AAEC"}}, {"match": {"path": "/c"}, "response": {"body": "quoted JSON string"}}, {"match": {"path": "/d"}, "response": {"headers": {"Content-Type": "application/problem+json"}, "body": "x"}}, {"match": {"path": "/e"}, "response": {"headers": {"Content-Type": null}, "body": {"a": 1}}}, {"match": {"path": "/f"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "{\"a\": 1}"}}, {"delegate": {"fallback": {"response": {"headers": {"Content-Type": null}, "body": "bare"}}}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[1].response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[6].delegate.fallback.response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+			}},
 		{"a delay and the root's timeout", noOp, noOpBackend,
 			`{"rules": [{"delay": "3s", "response": {}}]}`, nil}, // replaced below
 		{"the default endpoint timeout", noOp, noOpBackend,

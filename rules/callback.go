@@ -101,7 +101,7 @@ func compileCallback(errs *config.Errors, loc config.Path, where string, cfg *co
 		case v.template < 0 && controlByte(v.plain) >= 0:
 			errs.Add(hloc, "%v", errControlByte(v.plain))
 		case v.template >= 0:
-			c.templated = append(c.templated, headerText{name: canon, value: v})
+			c.templated = append(c.templated, headerText{name: canon, values: []text{v}})
 		default:
 			c.header = append(c.header, headerField{name: canon, values: []string{v.plain}})
 		}
@@ -258,11 +258,15 @@ func (c *callback) render(x *exchange, q *callbackQueue) *outgoing {
 		o.url = u
 	}
 	for _, t := range c.templated {
-		v, err := t.value.render(bt, scratch)
-		if err != nil {
-			return fail("header "+t.name, err)
+		values := make([]string, len(t.values))
+		for i, tv := range t.values {
+			v, err := tv.render(bt, scratch)
+			if err != nil {
+				return fail("header "+t.name, err)
+			}
+			values[i] = sanitizeHeaderValue(v)
 		}
-		o.header[t.name] = []string{sanitizeHeaderValue(v)}
+		o.header[t.name] = values
 	}
 	switch {
 	case c.rawBody >= 0:

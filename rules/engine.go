@@ -292,8 +292,8 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 	if rc.Probability != nil {
 		r.probability = *rc.Probability
 	}
-	if rc.Delay != "" {
-		r.delay = &delay{min: rc.DelayRange.Min, max: rc.DelayRange.Max}
+	if rc.Delay != nil {
+		r.delay = compileDelay(rc.DelayRange)
 	}
 	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
 		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"

@@ -72,6 +72,14 @@ var schemaCannotTell = map[string]string{
 	"active-empty-between":      "comparing the two ends of between",
 	"delay-range-backwards":     "comparing the two ends of a delay range",
 	"reload-interval-too-short": "a duration's value (at least 100ms)",
+	"delay-too-long":            "a duration's value (at most 1h)",
+
+	// Answers.
+	"body-dir-missing":                  "whether a directory exists",
+	"body-file-outside-body-dir":        "where a path leads in the file system",
+	"body-file-template-ending-in-tmpl": "a template's name against its suffix",
+	"header-list-control-byte":          "control bytes in header values",
+	"header-null-not-content-type":      "null only for Content-Type, a case-insensitive name",
 }
 
 // TestSchemasCompile compiles both schemas, against the draft 2020-12
@@ -244,6 +252,7 @@ func TestFieldsMatchDecoder(t *testing.T) {
 		{"rules", "[]", "delegate", "fallback", "response"},
 		{"rules", "[]", "delegate", "fallback", "responses", "[]"},
 		{"rules", "[]", "delegate", "shadow"},
+		{"rules", "[]", "delegate", "static"},
 		{"rules", "[]", "active"},
 	}
 	for _, place := range places {
@@ -811,7 +820,7 @@ func (s *schemas) resolve(t *testing.T, root map[string]any, place []string) map
 	return sch
 }
 
-var knownFields = regexp.MustCompile(`^(.*)zzz: unknown field.* \(known fields: ([a-z_, ]+)\)$`)
+var knownFields = regexp.MustCompile(`^(.*)zzz: unknown field.* \(known fields: ([a-z0-9_, ]+)\)$`)
 
 // decoderFields asks the decoder which fields it knows at a place, from the
 // error it gives for an unknown field "zzz" there.
