@@ -130,7 +130,10 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzXPath$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzComparison$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzBodies$$' -fuzztime $(FUZZTIME) ./rules/
+	$(GO) test -run '^$$' -fuzz '^FuzzStaticMerge$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzContent$$' -fuzztime $(FUZZTIME) ./lint/
+	$(GO) test -run '^$$' -fuzz '^FuzzCallbackURL$$' -fuzztime $(FUZZTIME) ./rules/
+	$(GO) test -run '^$$' -fuzz '^FuzzHostPattern$$' -fuzztime $(FUZZTIME) ./config/
 
 check: plugin ## check CONFIG (default examples/krakend.json) with the linter; CHECKFLAGS=-strict fails on warnings
 	$(GO) run ./cmd/krakend-rules check $(CHECKFLAGS) $(CONFIG)
