@@ -96,20 +96,19 @@ func (p *xpathParser) parse() (*xpathExpr, error) {
 	if p.pos == len(p.src) {
 		return nil, p.fail("the expression is empty")
 	}
-	descendant, absolute := false, false
+	// Absolute and relative paths both start at the document.
+	descendant := false
 	switch {
 	case p.peek("//"):
-		descendant, absolute = true, true
+		descendant = true
 		p.pos += 2
 	case p.peek("/"):
-		absolute = true
 		p.pos++
 		p.skipSpace()
 		if p.pos == len(p.src) {
 			return e, nil // "/": the document
 		}
 	}
-	_ = absolute // relative paths start at the document too
 	for {
 		p.skipSpace()
 		step, err := p.step()
@@ -153,8 +152,8 @@ func (p *xpathParser) construct() string {
 		return "variable ($)"
 	case strings.IndexByte("<>=+-", rest[0]) >= 0:
 		return "operator " + rest[:1]
-	case strings.HasPrefix(rest, "and") || strings.HasPrefix(rest, "or"):
-		return "boolean operator"
+	case strings.HasPrefix(rest, "and ") || strings.HasPrefix(rest, "or "):
+		return "boolean operator " + rest[:strings.IndexByte(rest, ' ')]
 	}
 	name := p.ncName(p.pos)
 	if name != "" && strings.HasPrefix(p.src[p.pos+len(name):], "(") {
@@ -292,14 +291,10 @@ func (p *xpathParser) predicate() (xpathPred, error) {
 	default:
 		start := p.pos
 		name, ok := p.nameTest()
-		if !ok || p.peek("(") || p.peek("::") || p.peek("/") {
-			p.pos = start
-			if ok {
-				p.pos += len(name)
-			}
-			if p.peek("/") {
-				return pred, p.fail("unsupported path inside a predicate (one child name only)")
-			}
+		switch {
+		case ok && p.peek("/"):
+			return pred, p.fail("unsupported path inside a predicate (one child name only)")
+		case !ok || p.peek("(") || p.peek("::"):
 			p.pos = start
 			return pred, p.fail("unsupported %s in a predicate", p.construct())
 		}
