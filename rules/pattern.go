@@ -29,9 +29,9 @@ type pattern struct {
 }
 
 // compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp", or a
-// comparison such as "num:>=10" (see comparison.go). The escapes "\!" and
-// "\~" (and "\n" for a glob starting "num:") are glob escapes, so they
-// need no special case.
+// comparison such as "num:>=10" (see comparison.go). The escapes "\!",
+// "\~" and those of a glob that starts like a comparison ("\i:x") are
+// glob escapes, so they need no special case.
 func compilePattern(c glob.Compiler, src string) (pattern, error) {
 	p := pattern{src: src}
 	text := src
