@@ -33,6 +33,7 @@ func main() {
 
 const usage = `usage: krakend-rules check [-C dir] [-strict] krakend.json...
        krakend-rules check-plugin -krakend version [-libc musl|glibc] plugin.so...
+       krakend-rules import openapi [-o rules.json] [-status 2xx|CODE] [-params] [-base auto|/PREFIX|/] SPEC
 
 Checks the krakend-rules configurations of each krakend.json: configuration
 errors (the backend would fail closed) and warnings (what loads but cannot
@@ -41,11 +42,17 @@ work as written). Exit status: 0 no errors, 1 errors (or warnings with
 
 check-plugin says whether a plugin .so will load into a KrakenD CE release
 ("krakend-rules check-plugin -h" tells more).
+
+import openapi writes a rules file that mocks an OpenAPI document's
+operations ("krakend-rules import openapi -h" tells more).
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check-plugin" {
 		return runCheckPlugin(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:], os.Stdin, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprint(stderr, usage)
