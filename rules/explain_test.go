@@ -42,13 +42,13 @@ func TestExplainSaysWhichRuleAnswersAndWhyTheOthersDidNot(t *testing.T) {
 		},
 		{
 			name: "a body value and every alternative of any are reported", method: "PUT", url: "http://b/orders/7?a=2",
-			body:   `{"currency":"USD"}`,
-			misses: []string{`rule "eur-only": body.currency "EUR" failed, saw "USD"`, `rule "either": any (2 alternatives) failed, saw none held: any[0]: query.a "1" saw "2"; any[1]: cookies.c "x" saw (absent)`},
+			body:      `{"currency":"USD"}`,
+			misses:    []string{`rule "eur-only": body.currency "EUR" failed, saw "USD"`, `rule "either": any (2 alternatives) failed, saw none held: any[0]: query.a "1" saw "2"; any[1]: cookies.c "x" saw (absent)`},
 			delegated: true,
 		},
 		{
 			name: "an unreadable body is said to be one", method: "PUT", url: "http://b/orders/8", body: `{nope`,
-			misses: []string{`rule "eur-only": body.currency "EUR" failed, saw a body that is not JSON, or nests deeper than max_body_depth`, `rule "either": any (2 alternatives) failed`},
+			misses:    []string{`rule "eur-only": body.currency "EUR" failed, saw a body that is not JSON, or nests deeper than max_body_depth`, `rule "either": any (2 alternatives) failed`},
 			delegated: true,
 		},
 		{
