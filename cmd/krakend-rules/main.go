@@ -33,6 +33,7 @@ func main() {
 
 const usage = `usage: krakend-rules check [-C dir] [-strict] krakend.json...
        krakend-rules check-plugin -krakend version [-libc musl|glibc] plugin.so...
+       krakend-rules explain [-endpoint /orders/{id}] [-H 'Name: value'] [-d @body.json] [-json] krakend.json '[METHOD] /path'
        krakend-rules import openapi [-o rules.json] [-status 2xx|CODE] [-params] [-base auto|/PREFIX|/] SPEC
 
 Checks the krakend-rules configurations of each krakend.json: configuration
@@ -43,6 +44,9 @@ work as written). Exit status: 0 no errors, 1 errors (or warnings with
 check-plugin says whether a plugin .so will load into a KrakenD CE release
 ("krakend-rules check-plugin -h" tells more).
 
+explain says which rule answers a request, what it answers, and which
+condition of each rule before it failed ("krakend-rules explain -h").
+
 import openapi writes a rules file that mocks an OpenAPI document's
 operations ("krakend-rules import openapi -h" tells more).
 `
@@ -50,6 +54,9 @@ operations ("krakend-rules import openapi -h" tells more).
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check-plugin" {
 		return runCheckPlugin(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "explain" {
+		return runExplain(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(args[1:], os.Stdin, stdout, stderr)
