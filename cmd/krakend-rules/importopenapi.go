@@ -131,6 +131,10 @@ func loadOpenAPI(name string, stdin io.Reader) (*openapi3.T, error) {
 			return nil, fmt.Errorf("converting Swagger %s to OpenAPI 3: %v", head.Swagger, err)
 		}
 		return doc, nil
+	case strings.HasPrefix(head.OpenAPI, "3.1"):
+		if data, err = downgradeExclusiveBounds(data); err != nil {
+			return nil, err
+		}
 	case strings.HasPrefix(head.OpenAPI, "3."):
 	default:
 		return nil, errors.New(`not an OpenAPI 3 or Swagger 2.0 document (no "openapi: 3.x" or "swagger: 2.0")`)
@@ -146,6 +150,48 @@ func loadOpenAPI(name string, stdin io.Reader) (*openapi3.T, error) {
 		return nil, fmt.Errorf("loading OpenAPI %s: %v", head.OpenAPI, err)
 	}
 	return doc, nil
+}
+
+// downgradeExclusiveBounds rewrites the numeric exclusiveMinimum and
+// exclusiveMaximum of OpenAPI 3.1 (JSON Schema 2020-12) into the 3.0 form
+// the loader's model reads (minimum plus exclusiveMinimum: true): the one
+// 3.1 keyword that kin-openapi v0.133.0 rejects. The document is returned
+// as JSON.
+func downgradeExclusiveBounds(data []byte) ([]byte, error) {
+	text, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	var doc any
+	if err := json.Unmarshal(text, &doc); err != nil {
+		return nil, err
+	}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 1000 {
+			return
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			for kw, bound := range map[string]string{"exclusiveMinimum": "minimum", "exclusiveMaximum": "maximum"} {
+				if n, ok := t[kw].(float64); ok {
+					t[kw] = true
+					if _, set := t[bound]; !set {
+						t[bound] = n
+					}
+				}
+			}
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		}
+	}
+	walk(doc, 0)
+	return json.Marshal(doc)
 }
 
 // The rules file, written with its members in a readable order.

@@ -293,3 +293,41 @@ func BenchmarkImportOpenAPI(b *testing.B) {
 		})
 	}
 }
+
+// TestImportOpenAPI31Keywords: what kin-openapi v0.133.0's 3.0 model does
+// not read of OpenAPI 3.1 — numeric exclusiveMinimum (rewritten before
+// loading), const and examples (kept as unknown members), type lists
+// and "null" — still gives samples.
+func TestImportOpenAPI31Keywords(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "spec.yaml")
+	os.WriteFile(spec, []byte(`openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /n:
+    get:
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  n: {type: integer, exclusiveMinimum: 5}
+                  c: {const: fixed}
+                  e: {type: [string, "null"], examples: [first]}
+                  nul: {type: "null"}
+`), 0o644)
+	var out, errs bytes.Buffer
+	if status := run([]string{"import", "openapi", spec}, &out, &errs); status != 0 {
+		t.Fatal(errs.String())
+	}
+	var f struct {
+		Rules []struct{ Response struct{ Body any } }
+	}
+	json.Unmarshal(out.Bytes(), &f)
+	want := map[string]any{"n": 6.0, "c": "fixed", "e": "first", "nul": nil}
+	if len(f.Rules) != 1 || !reflect.DeepEqual(f.Rules[0].Response.Body, want) {
+		t.Errorf("got %s", out.String())
+	}
+}
