@@ -47,19 +47,12 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	remoteIP := fs.String("remote-ip", "127.0.0.1", "the client address (X-Forwarded-For)")
 	asJSON := fs.Bool("json", false, "print the explanation as JSON")
 
-	var positional []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+		return 2
 	}
 	if len(positional) != 2 {
 		fs.Usage()
@@ -126,6 +119,22 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	return 0
+}
+
+// parseInterleaved parses flags before, between and after the arguments,
+// as curl takes them, and returns the arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func printExplanation(w io.Writer, r *explain.Result) {

@@ -53,30 +53,32 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&opts.status, "status", "2xx", `which response answers by default: "2xx" (the first success; else the first one listed) or a status code`)
 	fs.BoolVar(&opts.params, "params", false, "answer with the request's path parameters: an answer's property named as a path parameter (or id, for a last parameter named ...Id) takes its value")
 	fs.StringVar(&opts.base, "base", "auto", `the path prefix of the backend requests: "auto" takes the path of the document's first server URL, "/" means none`)
-	if err := fs.Parse(args[1:]); err != nil {
+	specs, err := parseInterleaved(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(specs) != 1 {
 		fs.Usage()
 		return 2
 	}
+	spec := specs[0]
 	if opts.status != "2xx" {
 		if n, err := strconv.Atoi(opts.status); err != nil || n < 100 || n > 599 {
 			fmt.Fprintf(stderr, "krakend-rules: -status %q: want 2xx or a status code from 100 to 599\n", opts.status)
 			return 2
 		}
 	}
-	doc, err := loadOpenAPI(fs.Arg(0), stdin)
+	doc, err := loadOpenAPI(spec, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "krakend-rules: %s: %v\n", fs.Arg(0), err)
+		fmt.Fprintf(stderr, "krakend-rules: %s: %v\n", spec, err)
 		return 1
 	}
 	file, notes := importOpenAPI(doc, opts)
 	for _, n := range notes {
-		fmt.Fprintf(stderr, "krakend-rules: %s: %s\n", fs.Arg(0), n)
+		fmt.Fprintf(stderr, "krakend-rules: %s: %s\n", spec, n)
 	}
 	text, err := encodeRulesFile(file)
 	if err != nil {
@@ -93,7 +95,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *out != "" {
-		fmt.Fprintf(stderr, "%s: %d rules from %s\n", *out, len(file.Rules), fs.Arg(0))
+		fmt.Fprintf(stderr, "%s: %d rules from %s\n", *out, len(file.Rules), spec)
 	}
 	return 0
 }
