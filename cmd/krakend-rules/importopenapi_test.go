@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -348,4 +350,34 @@ paths:
 	if len(f.Rules) != 1 || !reflect.DeepEqual(f.Rules[0].Response.Body, want) {
 		t.Errorf("got %s", out.String())
 	}
+}
+
+// FuzzPathPattern: whatever a document's path template, its pattern
+// compiles in the engine, and the template with each parameter filled in
+// is answered by the rule.
+func FuzzPathPattern(f *testing.F) {
+	for _, s := range []string{"/users/{id}", "/a*b/[c]/{x}.{y}", "/{}/{{a}}", `/\!{p}~`, "/files/{file-name}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, template string) {
+		if !strings.HasPrefix(template, "/") || strings.ContainsAny(template, "?#%\x00") || !utf8.ValidString(template) {
+			return
+		}
+		pattern, _, _ := pathPattern("", template, nil)
+		e, err := rules.New(t.Context(), map[string]any{"rules": []any{
+			map[string]any{"name": "r", "match": map[string]any{"path": pattern}, "response": map[string]any{"status": 299.0}},
+		}}, rules.Options{})
+		if err != nil {
+			t.Fatalf("the pattern %q of %q does not compile: %v", pattern, template, err)
+		}
+		path := templateParam.ReplaceAllString(template, "1")
+		u := &url.URL{Path: path}
+		req, err := http.NewRequest("GET", "http://b"+u.EscapedPath(), nil)
+		if err != nil || req.URL.Path != path {
+			return // not a path a request can have
+		}
+		if ex := e.Explain(req); ex.Rule != "r" {
+			t.Fatalf("%q (pattern %q) does not answer %q: %+v", template, pattern, path, ex.Tried)
+		}
+	})
 }

@@ -3,6 +3,8 @@
 //
 //	krakend-rules check [-C dir] [-strict] krakend.json...
 //	krakend-rules check-plugin -krakend 2.13.8 [-libc musl|glibc] krakend-rules.so
+//	krakend-rules explain [-endpoint /orders/{id}] [-H 'Name: value'] [-d @body.json] [-json] krakend.json 'POST /orders/7'
+//	krakend-rules import openapi [-o rules.json] [-status 2xx|CODE] [-params] [-base auto|/PREFIX|/] openapi.yaml
 //
 // It reports every configuration error the plugin would fail closed on and
 // every warning (rules that never apply, conditions on what the endpoint
@@ -14,6 +16,10 @@
 // check-plugin says whether a built plugin will load into a KrakenD CE
 // release, from the .so itself: Go release, build settings, the modules it
 // shares with KrakenD and the C library (see checkplugin.go).
+//
+// explain says which rule answers a client request, what it answers and
+// why the rules before it did not (explain.go); import openapi writes a
+// rules file that mocks an OpenAPI document (importopenapi.go).
 package main
 
 import (
