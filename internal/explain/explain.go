@@ -243,9 +243,6 @@ func endpointParams(pattern, path string) (map[string]string, bool) {
 // undefined).
 var UserAgent = "KrakenD Version undefined"
 
-// alwaysForwarded are the headers Lura sets on every backend request.
-var alwaysForwarded = []string{"X-Forwarded-For", "X-Forwarded-Host", "User-Agent"}
-
 // backendRequest builds the request Lura hands the plugin: the endpoint's
 // parameters in the backend's url_pattern, on its first host; the headers
 // in input_headers (Content-Type when there are none; all for "*") and
@@ -303,7 +300,7 @@ func backendRequest(root, ep, be map[string]any, req Request, target *url.URL) (
 		}
 		if all || slices.ContainsFunc(inHeaders, func(h string) bool { return http.CanonicalHeaderKey(h) == canon }) {
 			header[canon] = append(header[canon], req.Header[name]...)
-		} else if !slices.Contains(alwaysForwarded, canon) {
+		} else if canon != "X-Forwarded-For" && canon != "X-Forwarded-Host" { // Lura sets those
 			dropped = append(dropped, "header "+canon)
 		}
 	}
