@@ -88,6 +88,14 @@ type Config struct {
 	// seconds per rule). A positive integer; default 1048576 (1 MiB).
 	MaxShadowBytes int64 `json:"max_shadow_bytes"`
 
+	// CallbackHosts ("callback_hosts") are the hosts rules may send
+	// callbacks to: "host", "host:port", "*.domain" (any name under it) or
+	// "[::1]:9000"; without a port, any port. A callback to any other host
+	// is not sent. Empty: no callbacks.
+	CallbackHosts []string `json:"callback_hosts"`
+	// CallbackHostPatterns is CallbackHosts decoded.
+	CallbackHostPatterns []HostPattern `json:"-"`
+
 	// LabelText ("label") names the backend in the plugin's log lines and
 	// in the linter's findings, such as "GET /orders". Default: the name of
 	// the first rule and how many follow ("orders +2"), and the rules_file.
@@ -127,9 +135,16 @@ type Rule struct {
 	// another one.
 	Delegate *Delegate `json:"delegate"`
 
-	// Delay ("delay") waits before the action: a Go duration ("250ms") or a
-	// uniform range ("100ms-400ms"). A cancelled request stops waiting.
-	Delay string `json:"delay"`
+	// Callbacks ("callbacks") are HTTP requests sent after the rule
+	// answered, beside any action; the answer never waits for them.
+	Callbacks []Callback `json:"callbacks"`
+
+	// Delay ("delay") waits before the action: a Go duration ("250ms"), a
+	// uniform range ("100ms-400ms"), or an object naming a distribution,
+	// {"distribution": "lognormal", "median": "80ms", "sigma": 0.4} or
+	// {"distribution": "uniform", "min": "100ms", "max": "400ms"}. At most
+	// one hour. A cancelled request stops waiting.
+	Delay any `json:"delay"`
 	// DelayRange is Delay decoded; zero when it is not set.
 	DelayRange DelayRange `json:"-"`
 
@@ -219,23 +234,33 @@ type Match struct {
 }
 
 // Response answers a request from the gateway. At most one of body,
-// body_template and body_file; none means an empty body.
+// body_base64, body_template and body_file; none means an empty body.
 type Response struct {
 	// Status ("status") is the HTTP status, 100-599; default 200. 1xx, 204
 	// and 304 take no body.
 	Status int `json:"status"`
 
-	// Headers ("headers") are set on the answer; values may be templates.
-	// Content-Type defaults to application/json unless set here.
-	Headers map[string]string `json:"headers"`
+	// Headers ("headers") are set on the answer: a string, or a list of
+	// strings for a header sent several times (two Set-Cookie); values may
+	// be templates. Content-Type defaults to application/json
+	// (application/octet-stream for body_base64, the file's type for
+	// body_file) unless set here; null sends none.
+	Headers map[string]HeaderValues `json:"headers"`
 
 	// Body ("body") is any JSON value. It is encoded once, at load, with
 	// object keys sorted. Every string leaf that contains "{{" is a Go
-	// text/template whose output is emitted as an escaped JSON string.
+	// text/template whose output is emitted as an escaped JSON string. A
+	// string body is sent as it is, not as JSON, when Content-Type is set
+	// to a type that is not JSON (text/plain, application/xml...) or to
+	// null; it is then a template, rendered verbatim, if it contains "{{".
 	Body any `json:"body"`
 
 	// HasBody tells whether "body" was set at all (it may be JSON null).
 	HasBody bool `json:"-"`
+
+	// BodyBase64 ("body_base64") is a binary body in standard base64
+	// (RFC 4648, padded or not), decoded at load and sent byte for byte.
+	BodyBase64 string `json:"body_base64"`
 
 	// BodyTemplate ("body_template") is a Go text/template whose output is
 	// the body, verbatim. At most one of body and body_template.
@@ -245,10 +270,17 @@ type Response struct {
 	HasBodyTemplate bool `json:"-"`
 
 	// BodyFile ("body_file") is a file read once at load, absolute or
-	// relative to the gateway's working directory, served byte for byte;
-	// a name ending in ".tmpl" is rendered like body_template. At most one
-	// of body, body_template and body_file.
+	// relative to the gateway's working directory, served byte for byte
+	// with the Content-Type of its extension; a name ending in ".tmpl" is
+	// rendered like body_template. With BodyDir it is a name inside that
+	// directory, and may be a template ("{{ .Params.id }}.json") read for
+	// each request.
 	BodyFile string `json:"body_file"`
+
+	// BodyDir ("body_dir") is the directory body_file is found in: a
+	// templated body_file needs one, and no request can make it read a
+	// file outside it. A missing file answers 404.
+	BodyDir string `json:"body_dir"`
 }
 
 // Active is a rule's time window: every part that is set must hold.
@@ -288,9 +320,10 @@ type Delegate struct {
 	// values may be templates, and null removes the header.
 	RequestHeaders map[string]*string `json:"request_headers"`
 
-	// ResponseHeaders ("response_headers") are set on the answer; values may
-	// be templates, and null removes the header.
-	ResponseHeaders map[string]*string `json:"response_headers"`
+	// ResponseHeaders ("response_headers") are set on the answer: a string
+	// or a list of strings (one header line each); values may be
+	// templates, and null removes the header.
+	ResponseHeaders map[string]HeaderValues `json:"response_headers"`
 
 	// Status ("status") maps backend statuses to the ones answered, such as
 	// {"501": 404}.
@@ -307,6 +340,10 @@ type Delegate struct {
 	// Fallback ("fallback") answers instead of the backend when it cannot be
 	// reached, times out, or answers one of Fallback.OnStatus.
 	Fallback *Fallback `json:"fallback"`
+
+	// Static ("static") merges a JSON object into the backend's JSON
+	// answer, like KrakenD's static proxy.
+	Static *Static `json:"static"`
 
 	// Shadow ("shadow") is a response rendered for the same request while
 	// the backend's answer is served; where the two JSON documents differ in

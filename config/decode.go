@@ -60,6 +60,7 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		}},
 		member{"max_response_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxResponseBytes) }},
 		member{"max_shadow_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxShadowBytes) }},
+		member{"callback_hosts", func(loc Path, v any) { decodeCallbackHosts(errs, loc, v, cfg) }},
 		member{"label", func(loc Path, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc Path, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
 	)
@@ -78,15 +79,8 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { r.Mode = decodeMode(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
-		member{"delay", func(loc Path, v any) {
-			if r.Delay = str(errs, loc, v); r.Delay != "" {
-				d, err := parseDelay(r.Delay)
-				if err != nil {
-					errs.Add(loc, "%v", err)
-				}
-				r.DelayRange = d
-			}
-		}},
+		member{"callbacks", func(loc Path, v any) { r.Callbacks = decodeCallbacks(errs, loc, v) }},
+		member{"delay", func(loc Path, v any) { r.Delay, r.DelayRange = v, decodeDelay(errs, loc, v) }},
 		member{"probability", func(loc Path, v any) {
 			if p, ok := v.(float64); !ok {
 				errs.Add(loc, "must be a number from 0 to 1, got %s", typeName(v))
@@ -171,13 +165,18 @@ func decodeResponse(errs *Errors, loc Path, raw any) *Response {
 				resp.Status = n
 			}
 		}},
-		member{"headers", func(loc Path, v any) { resp.Headers = stringMap(errs, loc, v) }},
+		member{"headers", func(loc Path, v any) { resp.Headers = decodeHeaderValues(errs, loc, v) }},
 		member{"body", func(loc Path, v any) { resp.Body, resp.HasBody = v, true }},
+		member{"body_base64", func(loc Path, v any) { resp.BodyBase64 = nonEmptyString(errs, loc, v) }},
 		member{"body_template", func(loc Path, v any) { resp.BodyTemplate, resp.HasBodyTemplate = str(errs, loc, v), true }},
 		member{"body_file", func(loc Path, v any) { resp.BodyFile = nonEmptyString(errs, loc, v) }},
+		member{"body_dir", func(loc Path, v any) { resp.BodyDir = nonEmptyString(errs, loc, v) }},
 	)
-	if bodies := countTrue(resp.HasBody, resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
-		errs.Add(loc, "has more than one of body, body_template and body_file: choose one")
+	if bodies := countTrue(resp.HasBody, resp.BodyBase64 != "", resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
+		errs.Add(loc, "has more than one of body, body_base64, body_template and body_file: choose one")
+	}
+	if resp.BodyDir != "" && resp.BodyFile == "" {
+		errs.Add(loc.Field("body_dir"), "goes with body_file")
 	}
 	return resp
 }
@@ -187,7 +186,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 	decodeObject[Delegate](errs, loc, raw,
 		member{"to", func(loc Path, v any) { d.To = str(errs, loc, v) }},
 		member{"request_headers", func(loc Path, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
-		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = headerChanges(errs, loc, v) }},
+		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = decodeHeaderValues(errs, loc, v) }},
 		member{"status", func(loc Path, v any) { d.Status = statusMap(errs, loc, v) }},
 		member{"timeout", func(loc Path, v any) {
 			if d.Timeout = str(errs, loc, v); d.Timeout != "" {
@@ -199,6 +198,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 			}
 		}},
 		member{"fallback", func(loc Path, v any) { d.Fallback = decodeFallback(errs, loc, v) }},
+		member{"static", func(loc Path, v any) { d.Static = decodeStatic(errs, loc, v) }},
 		member{"shadow", func(loc Path, v any) { d.Shadow = decodeResponse(errs, loc, v) }},
 	)
 	return d

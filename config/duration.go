@@ -13,12 +13,6 @@ const DefaultReloadInterval = 2 * time.Second
 // MinReloadInterval is the shortest reload_interval.
 const MinReloadInterval = 100 * time.Millisecond
 
-// DelayRange is a decoded "delay": a fixed duration (Min == Max) or a
-// uniform range.
-type DelayRange struct {
-	Min, Max time.Duration
-}
-
 // The durations of a configuration are decoded here, once, into typed
 // values beside their text: the engine runs on the values, the linter
 // compares them with the endpoint's timeout, and neither parses the text
@@ -27,14 +21,14 @@ type DelayRange struct {
 func parseDelay(s string) (DelayRange, error) {
 	lo, hi, isRange := strings.Cut(s, "-")
 	min, err := time.ParseDuration(strings.TrimSpace(lo))
-	if err != nil || min < 0 {
-		return DelayRange{}, fmt.Errorf("must be a duration such as \"250ms\" or a range such as \"100ms-400ms\", got %q", s)
+	if err != nil || min < 0 || min > MaxDelay {
+		return DelayRange{}, fmt.Errorf("must be a duration from 0 to 1h such as \"250ms\" or a range such as \"100ms-400ms\", got %q", s)
 	}
 	d := DelayRange{Min: min, Max: min}
 	if isRange {
 		max, err := time.ParseDuration(strings.TrimSpace(hi))
-		if err != nil || max < min {
-			return DelayRange{}, fmt.Errorf("must be a duration such as \"250ms\" or a range such as \"100ms-400ms\" whose end is not before its start, got %q", s)
+		if err != nil || max < min || max > MaxDelay {
+			return DelayRange{}, fmt.Errorf("must be a duration such as \"250ms\" or a range such as \"100ms-400ms\" whose end is not before its start and at most 1h, got %q", s)
 		}
 		d.Max = max
 	}

@@ -13,11 +13,11 @@ func TestDurationsAreDecodedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ReloadEvery != 250*time.Millisecond || cfg.Rules[0].DelayRange != (DelayRange{100 * time.Millisecond, 400 * time.Millisecond}) ||
-		cfg.Rules[0].Delegate.TimeoutValue != 2*time.Second || cfg.Rules[1].DelayRange != (DelayRange{50 * time.Millisecond, 50 * time.Millisecond}) {
+	if cfg.ReloadEvery != 250*time.Millisecond || cfg.Rules[0].DelayRange != (DelayRange{Min: 100 * time.Millisecond, Max: 400 * time.Millisecond}) ||
+		cfg.Rules[0].Delegate.TimeoutValue != 2*time.Second || cfg.Rules[1].DelayRange != (DelayRange{Min: 50 * time.Millisecond, Max: 50 * time.Millisecond}) {
 		t.Errorf("decoded %v, %+v, %v, %+v", cfg.ReloadEvery, cfg.Rules[0].DelayRange, cfg.Rules[0].Delegate.TimeoutValue, cfg.Rules[1].DelayRange)
 	}
-	for _, bad := range []string{"soon", "400ms-100ms", "-5ms", "1s-", "10"} {
+	for _, bad := range []string{"soon", "400ms-100ms", "-5ms", "1s-", "10", "2h", "1s-61m"} {
 		if _, err := parseDelay(bad); err == nil {
 			t.Errorf("delay %q accepted", bad)
 		}

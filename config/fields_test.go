@@ -13,7 +13,7 @@ import (
 var objectTypes = []reflect.Type{
 	reflect.TypeFor[Config](), reflect.TypeFor[Rule](), reflect.TypeFor[Match](),
 	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
-	reflect.TypeFor[Active](),
+	reflect.TypeFor[Active](), reflect.TypeFor[Callback](), reflect.TypeFor[Static](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -68,8 +68,10 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}}
 	rule["response"] = map[string]any{}
 	rule["responses"] = []any{map[string]any{}}
-	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}}
+	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}, "static": map[string]any{}}
+	rule["delay"] = map[string]any{}
 	rule["active"] = map[string]any{}
+	rule["callbacks"] = []any{map[string]any{}}
 	everything["rules"] = []any{rule}
 	if _, err := Decode(everything); err == nil { // nulls are wrong everywhere
 		t.Fatal("the decoder accepts nulls for every field")
@@ -88,6 +90,13 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"fallback": o}}}}
 		}},
 		{reflect.TypeFor[Active](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"active": o}}} }},
+		{reflect.TypeFor[Callback](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"callbacks": []any{o}}}}
+		}},
+		{reflect.TypeFor[Static](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"static": o}}}}
+		}},
+		{reflect.TypeFor[DelayObject](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"delay": o}}} }},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

@@ -21,6 +21,8 @@ var readmeSections = map[reflect.Type]string{
 	reflect.TypeFor[Delegate](): "### `delegate`",
 	reflect.TypeFor[Fallback](): "### Graduation fallback",
 	reflect.TypeFor[Active]():   "### Time windows",
+	reflect.TypeFor[Callback](): "### Callbacks",
+	reflect.TypeFor[Static]():   "### Static data in a delegated answer",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

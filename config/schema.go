@@ -28,6 +28,10 @@ var SchemaKeywords = map[string]Keywords{
 	"Config.max_response_bytes": {"minimum": 1, "default": DefaultMaxResponseBytes},
 	"Config.max_shadow_bytes":   {"minimum": 1, "default": DefaultMaxShadowBytes},
 	"Config.label":              {"minLength": 1},
+	"Config.callback_hosts": {"items": Keywords{
+		"pattern":  `^[^/?#@\s]+$`, // host[:port], "*." and a domain, or [IPv6]:port: no URL
+		"examples": []any{"127.0.0.1:9000", "payments.example.com", "*.example.internal"},
+	}},
 
 	"Rule": {
 		"oneOf": []any{
@@ -41,10 +45,12 @@ var SchemaKeywords = map[string]Keywords{
 	"Rule.responses": {"minItems": 1},
 	"Rule.mode":      mode,
 	"Rule.delay": {
+		"anyOf":    []any{Keywords{"type": "string"}, Keywords{"$ref": "#/$defs/delayObject"}},
 		"pattern":  "^(" + ws + "*" + durationPattern + ws + "*(-" + ws + "*[-+]?" + unsignedDuration + ws + "*)?)?$",
-		"examples": []any{"250ms", "100ms-400ms"},
+		"examples": []any{"250ms", "100ms-400ms", map[string]any{"distribution": "lognormal", "median": "80ms", "sigma": 0.4}},
 	},
 	"Rule.probability": {"minimum": 0, "maximum": 1},
+	"Rule.callbacks":   {"minItems": 1},
 
 	"Match": {
 		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}},
@@ -74,9 +80,16 @@ var SchemaKeywords = map[string]Keywords{
 	"Response": {
 		// At most one body.
 		"dependentSchemas": Keywords{
-			"body":          Keywords{"properties": Keywords{"body_template": false, "body_file": false}},
+			"body":          Keywords{"properties": Keywords{"body_base64": false, "body_template": false, "body_file": false}},
+			"body_base64":   Keywords{"properties": Keywords{"body_template": false, "body_file": false}},
 			"body_template": Keywords{"properties": Keywords{"body_file": false}},
 		},
+		"dependentRequired": Keywords{"body_dir": []any{"body_file"}},
+		// A templated body_file needs a body_dir.
+		"allOf": []any{Keywords{
+			"if":   Keywords{"required": []any{"body_file"}, "properties": Keywords{"body_file": Keywords{"pattern": `\{\{`}}},
+			"then": Keywords{"required": []any{"body_dir"}},
+		}},
 		"if": Keywords{
 			"required": []any{"status"},
 			"properties": Keywords{"status": Keywords{"anyOf": []any{
@@ -86,19 +99,25 @@ var SchemaKeywords = map[string]Keywords{
 		},
 		"then": Keywords{
 			"description": "1xx, 204 and 304 take no body.",
-			"properties":  Keywords{"body": false, "body_template": false, "body_file": false},
+			"properties":  Keywords{"body": false, "body_base64": false, "body_template": false, "body_file": false},
 		},
 	},
-	"Response.status":    {"$ref": "#/$defs/status", "default": 200},
-	"Response.headers":   {"propertyNames": refHeaderName},
-	"Response.body_file": {"minLength": 1},
+	"Response.status":  {"$ref": "#/$defs/status", "default": 200},
+	"Response.headers": {"propertyNames": refHeaderName, "additionalProperties": headerValues},
+	"Response.body_base64": {
+		"minLength": 1,
+		"pattern":   "^[A-Za-z0-9+/]+={0,2}$",
+		"examples":  []any{"iVBORw0KGgo="},
+	},
+	"Response.body_file": {"minLength": 1, "examples": []any{"responses/order.json", "{{ .Params.id }}.json"}},
+	"Response.body_dir":  {"minLength": 1, "examples": []any{"responses"}},
 
 	"Delegate.to": {
 		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,
 		"examples": []any{"http://canary:8080/v2"},
 	},
 	"Delegate.request_headers":  {"propertyNames": refHeaderName},
-	"Delegate.response_headers": {"propertyNames": refHeaderName},
+	"Delegate.response_headers": {"propertyNames": refHeaderName, "additionalProperties": headerValues},
 	"Delegate.status": {
 		"propertyNames":        Keywords{"pattern": `^\+?0*[1-5][0-9][0-9]$`},
 		"additionalProperties": refStatus,
@@ -118,6 +137,29 @@ var SchemaKeywords = map[string]Keywords{
 	"Fallback.on_status": {"items": refStatus, "default": DefaultFallbackStatuses},
 	"Fallback.responses": {"minItems": 1},
 	"Fallback.mode":      mode,
+
+	"Callback": {
+		"required":         []any{"url"},
+		"dependentSchemas": Keywords{"body": Keywords{"properties": Keywords{"body_template": false}}},
+	},
+	"Callback.method": {"minLength": 1, "default": "POST", "examples": []any{"POST", "PUT"}},
+	"Callback.url": {
+		"minLength": 1,
+		"pattern":   `\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]`,
+		"examples":  []any{"http://127.0.0.1:9000/hooks/payments"},
+	},
+	"Callback.headers": {"propertyNames": refHeaderName},
+	"Callback.delay": {
+		"pattern":  "^(" + ws + "*" + durationPattern + ws + "*(-" + ws + "*[-+]?" + unsignedDuration + ws + "*)?)?$",
+		"examples": []any{"2s", "1s-3s"},
+	},
+	"Callback.timeout": {
+		"pattern":  "^(" + durationPattern + ")?$",
+		"default":  "10s",
+		"examples": []any{"5s"},
+	},
+	"Static":          {"required": []any{"data"}},
+	"Static.strategy": {"enum": staticStrategies(), "default": StaticAlways},
 
 	"Active": {"minProperties": 1},
 	"Active.from": {
@@ -154,6 +196,29 @@ var SchemaDefinitions = map[string]Keywords{
 			`A leading "!" negates it ("!~" for a regexp): "!*" means absent, "*" present. Write a literal leading ! or ~ as \! or \~.`,
 		"type": "string",
 	},
+	"delayObject": {
+		"description":          "A delay drawn from a distribution: uniform between min and max, or lognormal (WireMock's), median·e^(sigma·N(0,1)), at most max (default median·e^(4·sigma)).",
+		"type":                 "object",
+		"additionalProperties": false,
+		"required":             []any{"distribution"},
+		"properties": Keywords{
+			"distribution": Keywords{"enum": []any{DelayUniform, DelayLogNormal}},
+			"min":          Keywords{"type": "string", "pattern": "^" + ws + "*" + durationPattern + ws + "*$", "description": "The shortest uniform wait; default 0."},
+			"max":          Keywords{"type": "string", "pattern": "^" + ws + "*" + durationPattern + ws + "*$", "description": "The longest wait: required for uniform, a cap for lognormal."},
+			"median":       Keywords{"type": "string", "pattern": "^" + ws + "*" + durationPattern + ws + "*$", "description": "The median of a lognormal wait.", "examples": []any{"80ms"}},
+			"sigma":        Keywords{"type": "number", "minimum": 0, "maximum": 4, "description": "The standard deviation of the logarithm of a lognormal wait.", "examples": []any{0.4}},
+		},
+		"allOf": []any{
+			Keywords{
+				"if":   Keywords{"properties": Keywords{"distribution": Keywords{"const": DelayUniform}}},
+				"then": Keywords{"required": []any{"max"}, "properties": Keywords{"median": false, "sigma": false}},
+			},
+			Keywords{
+				"if":   Keywords{"properties": Keywords{"distribution": Keywords{"const": DelayLogNormal}}},
+				"then": Keywords{"required": []any{"median", "sigma"}, "properties": Keywords{"min": false}},
+			},
+		},
+	},
 	"headerName": {
 		"description": "A header name: an HTTP token (letters, digits and !#$%&'*+-.^_`|~), case-insensitive.",
 		"type":        "string",
@@ -165,6 +230,9 @@ var (
 	refStatus     = Keywords{"$ref": "#/$defs/status"}
 	refPattern    = Keywords{"$ref": "#/$defs/pattern"}
 	refHeaderName = Keywords{"$ref": "#/$defs/headerName"}
+
+	// headerValues: a header's value, its values, or null for none.
+	headerValues = Keywords{"type": []any{"string", "array", "null"}, "minItems": 1}
 
 	// mode is a rule's or a fallback's mode; "" is the default.
 	mode = Keywords{
@@ -205,6 +273,15 @@ const (
 		"[Ss][Uu][Nn][Dd][Aa][Yy]|[Mm][Oo][Nn]|[Tt][Uu][Ee]|[Ww][Ee][Dd]|[Tt][Hh][Uu]|[Ff][Rr][Ii\u0130]|" +
 		"[Ss][Aa][Tt]|[Ss][Uu][Nn]"
 )
+
+// staticStrategies lists StaticStrategies for the schema's enum.
+func staticStrategies() []any {
+	var names []any
+	for _, s := range StaticStrategies {
+		names = append(names, s)
+	}
+	return names
+}
 
 // modeNames lists Modes for the schema's enum.
 func modeNames() []any {

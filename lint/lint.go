@@ -348,8 +348,12 @@ func (l *backendLint) warn(loc config.Location, format string, args ...any) {
 }
 
 func (l *backendLint) rule(loc config.Location, r *config.Rule) {
-	if r.Delay != "" {
-		l.delay(loc.Field("delay"), r.Delay, r.DelayRange)
+	if r.Delay != nil {
+		text, isString := r.Delay.(string)
+		if !isString {
+			text = r.DelayRange.String()
+		}
+		l.delay(loc.Field("delay"), text, r.DelayRange)
 	}
 	if r.Match != nil {
 		m := loc.Field("match")
@@ -386,6 +390,9 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 // response warns about what a non-no-op endpoint hides of an answer.
 func (l *backendLint) response(loc config.Location, r *config.Response) {
 	l.status(loc.Field("status"), r.Status)
+	if !l.b.noOp && decodesJSON(l.b.encoding) && !rules.SendsJSON(r) {
+		l.warn(loc, "sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding %s), so clients get an error instead: %s", orDefault(l.b.encoding), l.b.notNoOp())
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
 		if rules.CanonicalHeader(name) != "Content-Type" && !l.b.noOp {
 			l.warn(loc.Field("headers").Key(name), "never reaches clients: %s", l.b.notNoOp())
@@ -437,7 +444,12 @@ func (l *backendLint) template(t rules.TemplateUse) {
 	}
 }
 
-func (l *backendLint) headerChanges(loc config.Location, changes map[string]*string) {
+// decodesJSON tells whether a backend encoding decodes answers as JSON.
+func decodesJSON(encoding string) bool {
+	return encoding == "" || encoding == "json" || encoding == "safejson"
+}
+
+func (l *backendLint) headerChanges(loc config.Location, changes map[string]config.HeaderValues) {
 	if l.b.noOp {
 		return
 	}

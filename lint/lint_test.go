@@ -126,6 +126,15 @@ func TestFindings(t *testing.T) {
 				`warning: ` + wherePost + `rules[1].delegate.to: the template reads the header X-Shard, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
 				`warning: ` + wherePost + `rules[1].delegate.shadow.body_template: the template reads the header X-Shadow, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
 			}},
+		{"a callback to a host not in callback_hosts", noOp, noOpBackend,
+			`{"callback_hosts": ["127.0.0.1:9000"], "rules": [{"response": {}, "callbacks": [{"url": "http://127.0.0.1:9001/x"}]}]}`,
+			[]string{`error: ` + where + `rules[0].callbacks[0].url: the host 127.0.0.1:9001 is not in callback_hosts (127.0.0.1:9000)`}},
+		{"callback templates reading what the endpoint does not forward", noOp, noOpBackend,
+			`{"callback_hosts": ["127.0.0.1:9000"], "rules": [{"response": {}, "callbacks": [{"url": "http://127.0.0.1:9000/{{ .Query.Get \"order\" }}", "headers": {"X-Sig": "{{ .Header.Get \"X-Signature\" }}"}}]}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].callbacks[0].url: the template reads the query parameter order: the endpoint does not forward the query parameter order (input_query_strings: none; names are case-sensitive), so it is always empty`,
+				`warning: ` + where + `rules[0].callbacks[0].headers["X-Sig"]: the template reads the header X-Signature, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`,
+			}},
 		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,
@@ -136,6 +145,18 @@ func TestFindings(t *testing.T) {
 				`warning: ` + where + `rules[0].delay: 1s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
 				`warning: ` + where + `rules[1].delay: 100ms-1500ms reaches 1.5s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
 				`warning: ` + where + `rules[3].delay: 2s-3s is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500), so this rule's answer never reaches clients`,
+			}},
+		{"log-normal delays the endpoint's timeout cuts short", noOp + ` "timeout": "1s",`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "delay": {"distribution": "lognormal", "median": "500ms", "sigma": 0.5}, "response": {}}, {"delay": {"distribution": "lognormal", "median": "100ms", "sigma": 0.5, "max": "900ms"}, "response": {}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].delay: lognormal (median 500ms, sigma 0.5, max 3.695s) reaches 3.695s, which is not shorter than the endpoint's timeout (1s, set on the endpoint): KrakenD discards the plugin's answer when that passes and answers its own error (an empty 500) to the requests delayed that long instead of this rule's answer`,
+			}},
+		{"bodies that are not JSON on an endpoint that decodes JSON", "", "",
+			`{"rules": [{"match": {"path": "/a"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "OK"}}, {"match": {"path": "/b"}, "response": {"body_base64": "AAEC"}}, {"match": {"path": "/c"}, "response": {"body": "quoted JSON string"}}, {"match": {"path": "/d"}, "response": {"headers": {"Content-Type": "application/problem+json"}, "body": "x"}}, {"match": {"path": "/e"}, "response": {"headers": {"Content-Type": null}, "body": {"a": 1}}}, {"match": {"path": "/f"}, "response": {"headers": {"Content-Type": "text/plain"}, "body": "{\"a\": 1}"}}, {"delegate": {"fallback": {"response": {"headers": {"Content-Type": null}, "body": "bare"}}}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[1].response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
+				`warning: ` + where + `rules[6].delegate.fallback.response: sends a body that is not JSON, but KrakenD decodes this backend's answers as JSON (backend encoding not set), so clients get an error instead: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,
 			}},
 		{"a delay and the root's timeout", noOp, noOpBackend,
 			`{"rules": [{"delay": "3s", "response": {}}]}`, nil}, // replaced below

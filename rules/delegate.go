@@ -47,6 +47,7 @@ type backend struct {
 	maxShadow   int64 // max_shadow_bytes
 	maxDepth    int   // max_body_depth, which also bounds what a shadow comparison walks
 	log         *logger
+	callbacks   *callbackQueue // sends the rules' callbacks
 }
 
 // delegate sends the request on to the backend it was meant for, or the one
@@ -61,6 +62,7 @@ type delegate struct {
 	status          map[int]int
 	timeout         time.Duration
 	fallback        *fallback
+	static          *staticData
 	shadow          *shadow
 	templates       *templateSet // nil when nothing is a template
 }
@@ -69,6 +71,7 @@ type delegate struct {
 type headerChange struct {
 	name   string
 	value  text
+	more   []text // the values after the first, of a response header set several times
 	remove bool
 }
 
@@ -100,7 +103,7 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 		return out
 	}
 	d.requestHeaders = changes("request_headers", cfg.RequestHeaders)
-	d.responseHeaders = changes("response_headers", cfg.ResponseHeaders)
+	d.responseHeaders = compileHeaderValues(errs, loc.Field("response_headers"), d.templates, cfg.ResponseHeaders)
 	if cfg.To != "" {
 		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
@@ -128,6 +131,9 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 		default:
 			errs.Add(floc, "has no answer: give it a response or responses")
 		}
+	}
+	if cfg.Static != nil {
+		d.static = compileStatic(errs, loc.Field("static"), cfg.Static)
 	}
 	if cfg.Shadow != nil {
 		d.shadow = &shadow{response: compileResponse(errs, loc.Field("shadow"), cfg.Shadow, be.log)}
@@ -299,7 +305,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	rec := recorderOf(w)
 	var body []byte
 	var pooled *[]byte // the pooled buffer the answer was read into; nil when read into the recorder
-	if rec != nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
+	if rec != nil && d.static == nil && resp.ContentLength >= 0 && resp.ContentLength <= d.maxResponse {
 		body, err = readIntoRecorder(rec, resp, d.maxResponse)
 	} else {
 		pooled = answerBuffers.Get().(*[]byte)
@@ -344,18 +350,31 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	if x.debugValue != nil {
 		h[DebugHeader] = x.debugValue // the plugin's, whatever the backend sent
 	}
-	for _, c := range d.responseHeaders {
+	for i := range d.responseHeaders {
+		c := &d.responseHeaders[i]
 		if c.remove {
 			delete(h, c.name)
 			continue
 		}
-		v, err := c.value.render(bt, scratch)
+		v, err := c.render(bt, scratch)
 		if err != nil {
 			release()
 			d.failTemplate(w, x, err)
 			return
 		}
-		h[c.name] = []string{sanitizeHeaderValue(v)}
+		h[c.name] = v
+	}
+	if d.static != nil {
+		merged, changed, err := d.static.apply(rec, h, resp.StatusCode, body, d.maxDepth, d.maxResponse)
+		if err != nil {
+			release()
+			d.failBackend(w, x, err)
+			return
+		}
+		if changed { // the answer is merged, where the recorder holds it
+			release()
+			body, pooled = merged, nil
+		}
 	}
 	status := resp.StatusCode
 	if mapped, ok := d.status[status]; ok {

@@ -61,6 +61,7 @@ type rule struct {
 	probability float64 // 1 means always
 	delay       *delay
 	action      action
+	callbacks   *ruleCallbacks // nil when the rule sends none
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
@@ -100,6 +101,7 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	e.backend.callbacks.ctx = ctx // callbacks end with the gateway
 	if e.rulesFile != nil {
 		go e.watchRulesFile(ctx)
 	}
@@ -137,7 +139,8 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 		e.bodyLimits.depth = config.DefaultMaxBodyDepth
 	}
 	e.exchanges.New = func() any { return new(exchange) }
-	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, maxShadow: cfg.MaxShadowBytes, maxDepth: e.bodyLimits.depth, log: log}
+	e.backend = &backend{transport: transport, maxResponse: cfg.MaxResponseBytes, maxShadow: cfg.MaxShadowBytes, maxDepth: e.bodyLimits.depth, log: log,
+		callbacks: newCallbackQueue(cfg.CallbackHostPatterns, transport, log)}
 	if e.backend.maxResponse <= 0 {
 		e.backend.maxResponse = config.DefaultMaxResponseBytes
 	}
@@ -199,7 +202,7 @@ func Check(raw any) (*Checked, error) {
 	}
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
 	for i, r := range set.rules {
-		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, r.action.templateSets()...)...)
+		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(r.action.templateSets(), r.callbacks.templateSets()...)...)...)
 		for _, c := range r.reads {
 			c.File = set.locations[i].File
 			checked.Conditions = append(checked.Conditions, c)
@@ -289,8 +292,8 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 	if rc.Probability != nil {
 		r.probability = *rc.Probability
 	}
-	if rc.Delay != "" {
-		r.delay = &delay{min: rc.DelayRange.Min, max: rc.DelayRange.Max}
+	if rc.Delay != nil {
+		r.delay = compileDelay(rc.DelayRange)
 	}
 	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
 		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
@@ -298,6 +301,7 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 	if rc.Mode != "" && rc.Responses == nil {
 		errs.Add(loc.Field("mode"), "goes with responses")
 	}
+	r.callbacks = compileCallbacks(errs, loc.Field("callbacks"), r.name, rc.Callbacks, be.callbacks)
 
 	switch rc.Actions() {
 	case 0:
@@ -356,6 +360,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if r.delay != nil && !r.delay.wait(req.Context()) {
 		x.fail(w, http.StatusGatewayTimeout, "request ended during the rule's delay")
+		return
+	}
+	if r.callbacks != nil {
+		r.callbacks.serve(w, x, r.action)
 		return
 	}
 	r.action.serve(w, x)

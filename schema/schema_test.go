@@ -72,6 +72,14 @@ var schemaCannotTell = map[string]string{
 	"active-empty-between":      "comparing the two ends of between",
 	"delay-range-backwards":     "comparing the two ends of a delay range",
 	"reload-interval-too-short": "a duration's value (at least 100ms)",
+	"delay-too-long":            "a duration's value (at most 1h)",
+
+	// Answers.
+	"body-dir-missing":                  "whether a directory exists",
+	"body-file-outside-body-dir":        "where a path leads in the file system",
+	"body-file-template-ending-in-tmpl": "a template's name against its suffix",
+	"header-list-control-byte":          "control bytes in header values",
+	"header-null-not-content-type":      "null only for Content-Type, a case-insensitive name",
 }
 
 // TestSchemasCompile compiles both schemas, against the draft 2020-12
@@ -244,6 +252,7 @@ func TestFieldsMatchDecoder(t *testing.T) {
 		{"rules", "[]", "delegate", "fallback", "response"},
 		{"rules", "[]", "delegate", "fallback", "responses", "[]"},
 		{"rules", "[]", "delegate", "shadow"},
+		{"rules", "[]", "delegate", "static"},
 		{"rules", "[]", "active"},
 	}
 	for _, place := range places {
@@ -320,7 +329,11 @@ func TestRulesFileLoads(t *testing.T) {
 		if err := os.WriteFile(path, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if log := loadRulesFile(t, path); log != "" {
+		beside := map[string]any{}
+		if hosts, ok := inst.(map[string]any)["callback_hosts"]; ok {
+			beside["callback_hosts"] = hosts
+		}
+		if log := loadRulesFile(t, path, beside); log != "" {
 			t.Errorf("%s as a rules_file: the engine logged %s", file, log)
 		}
 		var fileInst any
@@ -807,7 +820,7 @@ func (s *schemas) resolve(t *testing.T, root map[string]any, place []string) map
 	return sch
 }
 
-var knownFields = regexp.MustCompile(`^(.*)zzz: unknown field.* \(known fields: ([a-z_, ]+)\)$`)
+var knownFields = regexp.MustCompile(`^(.*)zzz: unknown field.* \(known fields: ([a-z0-9_, ]+)\)$`)
 
 // decoderFields asks the decoder which fields it knows at a place, from the
 // error it gives for an unknown field "zzz" there.
@@ -853,10 +866,18 @@ func engineAccepts(raw any) error {
 
 // loadRulesFile loads a rules_file in an engine and returns what it logged
 // at ERROR, "" when the file was valid.
-func loadRulesFile(t *testing.T, path string) string {
+// beside are fields of the krakend-rules object the rules depend on
+// (callback_hosts).
+func loadRulesFile(t *testing.T, path string, beside ...map[string]any) string {
 	t.Helper()
 	log := &errorLog{}
-	cfg, err := config.Decode(map[string]any{"rules_file": path})
+	obj := map[string]any{"rules_file": path}
+	for _, b := range beside {
+		for k, v := range b {
+			obj[k] = v
+		}
+	}
+	cfg, err := config.Decode(obj)
 	if err == nil {
 		_, err = rules.Compile(cfg, rules.Options{Transport: refuseTransport{}, Logger: log})
 	}
