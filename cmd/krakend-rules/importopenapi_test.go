@@ -97,7 +97,11 @@ func checkRulesFile(t *testing.T, content []byte) {
 	  "backend": [{"url_pattern": "/{path}", "encoding": "no-op", "extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {"rules_file": ` + string(name) + `}}}}]}]}`
 	report := lint.Options{WorkDir: dir}.Content("krakend.json", []byte(krakend))
 	for _, f := range report.Findings {
-		if f.Severity == lint.Error {
+		// The one GET endpoint stands for all: methods other than GET are
+		// not a mistake of the import, and a document without operations
+		// has no rules. Anything else (a rule that never applies…) is.
+		expected := strings.HasSuffix(f.Location, ".match.methods") || f.Location == "rules"
+		if f.Severity == lint.Error || !expected {
 			t.Errorf("check: %s", f)
 		}
 	}
