@@ -11,6 +11,8 @@ import (
 
 // A condition is one compiled test of a rule's match. Conditions only
 // evaluate: everything they need was prepared at load.
+// Each kind also explains itself to Engine.Explain with one method
+// (explainer, in explain.go).
 type condition interface {
 	holds(x *exchange) bool
 }

@@ -339,7 +339,11 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			w.Header()[DebugHeader] = delegatedValue
 		}
 		if e.log.debug {
-			e.log.Debug("no rule matched, delegated", x.requestLine())
+			if e.debugHeader { // and which rules nearly matched, formatted only if printed
+				e.log.Debug("no rule matched, delegated", x.requestLine(), nearMissLine{set, x})
+			} else {
+				e.log.Debug("no rule matched, delegated", x.requestLine())
+			}
 		}
 		e.noMatch.serve(w, x)
 		return

@@ -3,6 +3,8 @@
 //
 //	krakend-rules check [-C dir] [-strict] krakend.json...
 //	krakend-rules check-plugin -krakend 2.13.8 [-libc musl|glibc] krakend-rules.so
+//	krakend-rules explain [-endpoint /orders/{id}] [-H 'Name: value'] [-d @body.json] [-json] krakend.json 'POST /orders/7'
+//	krakend-rules import openapi [-o rules.json] [-status 2xx|CODE] [-params] [-base auto|/PREFIX|/] openapi.yaml
 //
 // It reports every configuration error the plugin would fail closed on and
 // every warning (rules that never apply, conditions on what the endpoint
@@ -14,6 +16,10 @@
 // check-plugin says whether a built plugin will load into a KrakenD CE
 // release, from the .so itself: Go release, build settings, the modules it
 // shares with KrakenD and the C library (see checkplugin.go).
+//
+// explain says which rule answers a client request, what it answers and
+// why the rules before it did not (explain.go); import openapi writes a
+// rules file that mocks an OpenAPI document (importopenapi.go).
 package main
 
 import (
@@ -33,6 +39,8 @@ func main() {
 
 const usage = `usage: krakend-rules check [-C dir] [-strict] krakend.json...
        krakend-rules check-plugin -krakend version [-libc musl|glibc] plugin.so...
+       krakend-rules explain [-endpoint /orders/{id}] [-H 'Name: value'] [-d @body.json] [-json] krakend.json '[METHOD] /path'
+       krakend-rules import openapi [-o rules.json] [-status 2xx|CODE] [-params] [-base auto|/PREFIX|/] SPEC
 
 Checks the krakend-rules configurations of each krakend.json: configuration
 errors (the backend would fail closed) and warnings (what loads but cannot
@@ -41,11 +49,23 @@ work as written). Exit status: 0 no errors, 1 errors (or warnings with
 
 check-plugin says whether a plugin .so will load into a KrakenD CE release
 ("krakend-rules check-plugin -h" tells more).
+
+explain says which rule answers a request, what it answers, and which
+condition of each rule before it failed ("krakend-rules explain -h").
+
+import openapi writes a rules file that mocks an OpenAPI document's
+operations ("krakend-rules import openapi -h" tells more).
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "check-plugin" {
 		return runCheckPlugin(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "explain" {
+		return runExplain(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:], os.Stdin, stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprint(stderr, usage)

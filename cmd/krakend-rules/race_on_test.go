@@ -1,0 +1,7 @@
+//go:build race
+
+package main
+
+// raceEnabled: the race detector multiplies CPU time (about ten times for
+// an import), so time bounds hold only without it.
+const raceEnabled = true
