@@ -155,8 +155,8 @@ func explainRule(r *rule, x *exchange, draw bool) (Miss, bool) {
 		m.SamePath = pathHolds(r, x)
 		return m, false
 	}
-	if r.needsBody && !x.body.evaluable() {
-		m.Reason = "it has a body condition and the body " + bodyProblem(x)
+	if r.needs != 0 && !x.bodyMeets(r.needs) {
+		m.Reason = "it has a body condition and the body " + bodyKindProblem(x, r.needs)
 		return m, false
 	}
 	if r.probability < 1 {
