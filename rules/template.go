@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"krakend-rules/config"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"text/template"
@@ -22,6 +23,11 @@ type templateSet struct {
 	fast  []fastTemplate // by index; nil where text/template must run
 	uses  []TemplateUse  // by index: where each is and what it reads
 	pool  sync.Pool
+
+	// seed, when seeded, makes random helpers reproducible: see
+	// templatefuncs_fake.go and setSeed.
+	seeded bool
+	seed   text
 }
 
 // boundTemplates is a clone of a templateSet bound to one request.
@@ -29,6 +35,15 @@ type boundTemplates struct {
 	x         *exchange
 	set       *templateSet
 	templates []*template.Template
+
+	// The random stream of a seeded set, reseeded before each template.
+	seeded    bool
+	pcg       rand.PCG
+	rng       *rand.Rand
+	seedValue uint64
+	seedReady bool
+
+	stack []any // the arguments of fast helper calls
 }
 
 func newTemplateSet() *templateSet {
@@ -58,6 +73,9 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
+		if err := checkRegexpLiterals(tt.Tree.Root); err != nil {
+			return 0, fmt.Errorf("bad template %q: %v", text, err)
+		}
 	}
 	s.names = append(s.names, loc)
 	s.fast = append(s.fast, compileFast(t.Tree.Root))
@@ -71,6 +89,7 @@ func (s *templateSet) clone() any {
 		panic(err) // Clone fails only after Execute on the root, which never runs
 	}
 	b := &boundTemplates{set: s}
+	b.rng = rand.New(&b.pcg)
 	c.Funcs(b.funcs())
 	for _, name := range s.names {
 		b.templates = append(b.templates, c.Lookup(name))
@@ -86,12 +105,18 @@ func (s *templateSet) bind(x *exchange) *boundTemplates {
 
 func (s *templateSet) release(b *boundTemplates) {
 	b.x = nil
+	b.seeded, b.seedReady = false, false
 	s.pool.Put(b)
 }
 
 func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
+	if b.set.seeded {
+		if err := b.reseed(i); err != nil {
+			return err
+		}
+	}
 	if fast := b.set.fast[i]; fast != nil {
-		return fast.render(buf, b.x)
+		return fast.render(buf, b)
 	}
 	return b.templates[i].Execute(buf, b.x.templateData())
 }
