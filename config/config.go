@@ -249,6 +249,12 @@ type Response struct {
 	// a name ending in ".tmpl" is rendered like body_template. At most one
 	// of body, body_template and body_file.
 	BodyFile string `json:"body_file"`
+
+	// Seed ("seed") makes the answer's random template helpers (fake…,
+	// randInt, oneOf, uuid) reproducible: the same seed, the same answer.
+	// A text ("demo"), or a template rendered first for each request
+	// ("{{ .Params.id }}": the same id, the same fake customer).
+	Seed string `json:"seed"`
 }
 
 // Active is a rule's time window: every part that is set must hold.

@@ -175,6 +175,7 @@ func decodeResponse(errs *Errors, loc Path, raw any) *Response {
 		member{"body", func(loc Path, v any) { resp.Body, resp.HasBody = v, true }},
 		member{"body_template", func(loc Path, v any) { resp.BodyTemplate, resp.HasBodyTemplate = str(errs, loc, v), true }},
 		member{"body_file", func(loc Path, v any) { resp.BodyFile = nonEmptyString(errs, loc, v) }},
+		member{"seed", func(loc Path, v any) { resp.Seed = nonEmptyString(errs, loc, v) }},
 	)
 	if bodies := countTrue(resp.HasBody, resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
 		errs.Add(loc, "has more than one of body, body_template and body_file: choose one")

@@ -92,6 +92,7 @@ var SchemaKeywords = map[string]Keywords{
 	"Response.status":    {"$ref": "#/$defs/status", "default": 200},
 	"Response.headers":   {"propertyNames": refHeaderName},
 	"Response.body_file": {"minLength": 1},
+	"Response.seed":      {"minLength": 1},
 
 	"Delegate.to": {
 		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,

@@ -435,6 +435,11 @@ func (l *backendLint) template(t rules.TemplateUse) {
 			l.warn(loc, "the template reads the query parameter %s: %s, so it is always empty", name, why)
 		}
 	}
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.QueryObjects))) {
+		if why := l.b.dropsQueryObject(name); why != "" {
+			l.warn(loc, "the template reads the query object %s (%s[…]): %s, so it is always empty", name, name, why)
+		}
+	}
 }
 
 func (l *backendLint) headerChanges(loc config.Location, changes map[string]*string) {
