@@ -13,8 +13,8 @@ import (
 
 func init() {
 	addHelpers(map[string]helperSpec{
-		"hostname": {fn: func(b *boundTemplates, _ []any) (any, error) { return requestHost(b.x).Hostname(), nil }, min: 0, max: 0, reads: readsForwardedHost},
-		"port":     {fn: func(b *boundTemplates, _ []any) (any, error) { return requestHost(b.x).Port(), nil }, min: 0, max: 0, reads: readsForwardedHost},
+		"hostname": {fn: func(b *boundTemplates, _ []any) (any, error) { h, _ := requestHost(b.x); return h, nil }, min: 0, max: 0, reads: readsForwardedHost},
+		"port":     {fn: func(b *boundTemplates, _ []any) (any, error) { _, p := requestHost(b.x); return p, nil }, min: 0, max: 0, reads: readsForwardedHost},
 		"cookie":   {fn: cookie, min: 1, max: 1, reads: func(string, bool, *RequestReads) {}},
 		"queryObject": {fn: queryObject, min: 1, max: 1, reads: func(name string, literal bool, r *RequestReads) {
 			if literal {
@@ -40,14 +40,16 @@ func readsForwardedHost(_ string, _ bool, r *RequestReads) {
 
 // requestHost is the host the client called: X-Forwarded-Host, which
 // KrakenD always sets for the backend (the first one, when a proxy in front
-// added more), or else the request URL's host.
-func requestHost(x *exchange) *url.URL {
+// added more), or else the request URL's host; split into its name
+// (without the brackets of an IPv6 address) and its port ("" when none).
+func requestHost(x *exchange) (name, port string) {
 	host := x.req.URL.Host
 	if v := x.req.Header["X-Forwarded-Host"]; len(v) > 0 && v[0] != "" {
 		host, _, _ = strings.Cut(v[0], ",")
 		host = strings.TrimSpace(host)
 	}
-	return &url.URL{Host: host}
+	u := url.URL{Host: host}
+	return validUTF8(u.Hostname()), validUTF8(u.Port())
 }
 
 // cookie NAME is the value of the first cookie of that name, or "".
