@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"text/template/parse"
 )
 
 // Templates: parsed once per action at load, cloned and bound to one
@@ -28,6 +29,8 @@ type templateSet struct {
 	// templatefuncs_fake.go and setSeed.
 	seeded bool
 	seed   text
+
+	checked map[*parse.Tree]bool // the trees add has checked, at load
 }
 
 // boundTemplates is a clone of a templateSet bound to one request.
@@ -66,10 +69,15 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		msg := strings.TrimPrefix(err.Error(), "template: "+loc+":")
 		return 0, fmt.Errorf("bad template %q: line %s", text, msg)
 	}
+	// Only the trees this text adds: t.Templates() lists the whole set's.
 	for _, tt := range t.Templates() {
-		if tt.Tree == nil {
+		if tt.Tree == nil || s.checked[tt.Tree] {
 			continue
 		}
+		if s.checked == nil {
+			s.checked = map[*parse.Tree]bool{}
+		}
+		s.checked[tt.Tree] = true
 		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
