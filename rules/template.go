@@ -27,8 +27,10 @@ type templateSet struct {
 
 	// seed, when seeded, makes random helpers reproducible: see
 	// templatefuncs_fake.go and setSeed.
-	seeded bool
-	seed   text
+	seeded     bool
+	seed       text
+	seedPrefix string   // the response's location, which names leave out
+	streams    []uint64 // by index: the stream of each template
 
 	checked map[*parse.Tree]bool // the trees add has checked, at load
 }
@@ -86,6 +88,9 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		}
 	}
 	s.names = append(s.names, loc)
+	if s.seeded {
+		s.addStream(len(s.names) - 1)
+	}
 	s.fast = append(s.fast, compileFast(t.Tree.Root))
 	s.uses = append(s.uses, TemplateUse{Location: config.Location{At: at}, Reads: readsOf(t)})
 	return len(s.names) - 1, nil

@@ -57,14 +57,18 @@ func strTest(f func(a, b string) bool) helper {
 
 // title upper-cases the first letter of every word, as sprig's title.
 func title(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
 	prev := ' '
-	return strings.Map(func(r rune) rune {
-		defer func() { prev = r }()
+	for _, r := range s {
 		if unicode.IsSpace(prev) || unicode.IsPunct(prev) && prev != '\'' {
-			return unicode.ToTitle(r)
+			b.WriteRune(unicode.ToTitle(r))
+		} else {
+			b.WriteRune(r)
 		}
-		return r
-	}, s)
+		prev = r
+	}
+	return b.String()
 }
 
 // replace OLD NEW S replaces every OLD in S, bounded.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"krakend-rules/config"
+	"strings"
 )
 
 // A response's "seed" makes its random helpers reproducible. The seed is a
@@ -18,12 +19,24 @@ func (s *templateSet) setSeed(at config.Path, src string) error {
 	if src == "" {
 		return nil
 	}
+	s.seedPrefix = strings.TrimSuffix(at.String(), "seed")
 	t, err := compileText(s, at, src)
 	if err != nil {
 		return err
 	}
 	s.seeded, s.seed = true, t
+	for i := range s.names {
+		s.addStream(i)
+	}
 	return nil
+}
+
+// addStream keys template i's stream by its place in the response.
+func (s *templateSet) addStream(i int) {
+	for len(s.streams) <= i {
+		s.streams = append(s.streams, 0)
+	}
+	s.streams[i] = seedOf(strings.TrimPrefix(s.names[i], s.seedPrefix))
 }
 
 // reseed starts template i's stream; the first call renders the seed.
@@ -45,6 +58,6 @@ func (b *boundTemplates) reseed(i int) error {
 		b.seedValue, b.seedReady = seedOf(seed), true
 	}
 	b.seeded = true
-	b.pcg.Seed(b.seedValue, uint64(i))
+	b.pcg.Seed(b.seedValue, b.set.streams[i])
 	return nil
 }
