@@ -48,7 +48,8 @@ type boundTemplates struct {
 	seedValue uint64
 	seedReady bool
 
-	stack []any // the arguments of fast helper calls
+	stack []any         // the arguments of fast helper calls
+	out   limitedWriter // what text/template writes into
 }
 
 func newTemplateSet() *templateSet {
@@ -129,9 +130,19 @@ func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
 		}
 	}
 	if fast := b.set.fast[i]; fast != nil {
-		return fast.render(buf, b)
+		start := buf.Len()
+		if err := fast.render(buf, b); err != nil {
+			return err
+		}
+		if buf.Len()-start > maxRenderedBytes {
+			return errRenderedTooLong
+		}
+		return nil
 	}
-	return b.templates[i].Execute(buf, b.x.templateData())
+	b.out = limitedWriter{buf: buf, left: maxRenderedBytes}
+	err := b.templates[i].Execute(&b.out, b.x.templateData())
+	b.out.buf = nil
+	return err
 }
 
 // text is a configured string that is either plain or a template.

@@ -53,19 +53,20 @@ func runHelperCases(t *testing.T, seed string, cases []helperCase) {
 			if err := b.reseed(i); set.seeded && err != nil {
 				t.Fatal(err)
 			}
-			slowErr := b.templates[i].Execute(&slow, x.templateData())
+			b.out = limitedWriter{buf: &slow, left: maxRenderedBytes}
+			slowErr := b.templates[i].Execute(&b.out, x.templateData())
 			if (gotErr == nil) != (slowErr == nil) || gotErr == nil && got.String() != slow.String() {
-				t.Fatalf("fast path %q (%v), text/template %q (%v)", got.String(), gotErr, slow.String(), slowErr)
+				t.Fatalf("fast path %.200q (%v), text/template %.200q (%v)", got.String(), gotErr, slow.String(), slowErr)
 			}
 			switch {
 			case c.err != "" && gotErr == nil:
-				t.Fatalf("got %q, want an error with %q", got.String(), c.err)
+				t.Fatalf("got %.200q, want an error with %q", got.String(), c.err)
 			case c.err != "" && !strings.Contains(gotErr.Error(), c.err):
 				t.Fatalf("error %v, want one with %q", gotErr, c.err)
 			case c.err == "" && gotErr != nil:
 				t.Fatalf("error %v", gotErr)
 			case c.err == "" && got.String() != c.want:
-				t.Fatalf("got %q, want %q", got.String(), c.want)
+				t.Fatalf("got %.200q, want %.200q", got.String(), c.want)
 			}
 		})
 	}
@@ -260,4 +261,17 @@ func mustRegexp(t *testing.T, pattern string) *regexp.Regexp {
 		t.Fatal(err)
 	}
 	return re
+}
+
+// TestRenderedOutputIsBounded: however helpers and loops combine, one
+// template writes at most maxRenderedBytes, then fails (the rule's 500).
+func TestRenderedOutputIsBounded(t *testing.T) {
+	saved := maxRenderedBytes
+	maxRenderedBytes = 1 << 20
+	defer func() { maxRenderedBytes = saved }()
+	runHelperCases(t, "", []helperCase{
+		{"a loop over a request value", `{{ range until (atoi (.Query.Get "n")) }}{{ repeat 1000 "x" }}{{ end }}`, strings.Repeat("x", 7000), ""},
+		{"a loop past the limit", `{{ range until 2000 }}{{ repeat 1000 "x" }}{{ end }}`, "", "longer than the limit"},
+		{"the fast path past the limit", `{{ repeat 1048576 "x" }}{{ repeat 1 "y" }}`, "", "longer than the limit"},
+	})
 }
