@@ -15,7 +15,7 @@ func init() {
 	addHelpers(map[string]helperSpec{
 		"hostname": {fn: func(b *boundTemplates, _ []any) (any, error) { h, _ := requestHost(b.x); return h, nil }, min: 0, max: 0, reads: readsForwardedHost},
 		"port":     {fn: func(b *boundTemplates, _ []any) (any, error) { _, p := requestHost(b.x); return p, nil }, min: 0, max: 0, reads: readsForwardedHost},
-		"cookie":   {fn: cookie, min: 1, max: 1, reads: func(string, bool, *RequestReads) {}},
+		"cookie":   {fn: cookie, min: 1, max: 1, reads: readsCookie},
 		"queryObject": {fn: queryObject, min: 1, max: 1, reads: func(name string, literal bool, r *RequestReads) {
 			if literal {
 				r.QueryObjects = append(r.QueryObjects, name)
@@ -23,15 +23,14 @@ func init() {
 		}},
 		"bodyOr": {fn: bodyOr, min: 2, max: 2},
 	})
-	// cookie reads the Cookie header, whatever the name.
-	h := helpers["cookie"]
-	h.reads = func(name string, literal bool, r *RequestReads) {
-		r.Headers = append(r.Headers, "Cookie")
-		if literal {
-			r.Cookies = append(r.Cookies, name)
-		}
+}
+
+// readsCookie: a cookie is read from the Cookie header, whatever its name.
+func readsCookie(name string, literal bool, r *RequestReads) {
+	r.Headers = append(r.Headers, "Cookie")
+	if literal {
+		r.Cookies = append(r.Cookies, name)
 	}
-	helpers["cookie"] = h
 }
 
 func readsForwardedHost(_ string, _ bool, r *RequestReads) {

@@ -58,9 +58,13 @@ func argCount(min, max, got int) string {
 	return fmt.Sprintf("takes %d to %d arguments, got %d", min, max, got)
 }
 
-// addHelperFuncs adds every helper to a FuncMap, bound to b.
+// addHelperFuncs adds every helper to a FuncMap, bound to b; a name
+// defined twice is a bug.
 func addHelperFuncs(m template.FuncMap, b *boundTemplates) {
 	for name, h := range helpers {
+		if _, dup := m[name]; dup {
+			panic("template function " + name + " is also a helper")
+		}
 		m[name] = func(args ...any) (any, error) { return h.call(name, b, args) }
 	}
 }
