@@ -275,3 +275,30 @@ func TestRenderedOutputIsBounded(t *testing.T) {
 		{"the fast path past the limit", `{{ repeat 1048576 "x" }}{{ repeat 1 "y" }}`, "", "longer than the limit"},
 	})
 }
+
+// TestHelperReads: helpers that read the request are recorded like the
+// template data they read, for the linter (TestTemplateReads has the rest).
+func TestHelperReads(t *testing.T) {
+	tests := []struct {
+		text                           string
+		headers, cookies, queryObjects string
+	}{
+		{`{{ cookie "session" }}`, "Cookie", "session", ""},
+		{`{{ cookie (.Query.Get "name") }}`, "Cookie", "", ""},
+		{`{{ hostname }}:{{ port }}`, "X-Forwarded-Host X-Forwarded-Host", "", ""},
+		{`{{ queryObject "filter" | json }} {{ (queryObject "page").size }}`, "", "", "filter page"},
+		{`{{ range until 2 }}{{ cookie "in-range" }}{{ end }}`, "Cookie", "in-range", ""},
+		{`{{ add 1 2 }} {{ fakeName }} {{ bodyOr "a" "b" }}`, "", "", ""},
+	}
+	for _, tt := range tests {
+		set := newTemplateSet()
+		if _, err := set.add(config.At("t"), tt.text); err != nil {
+			t.Fatal(err)
+		}
+		r := set.uses[0].Reads
+		got := []string{strings.Join(r.Headers, " "), strings.Join(r.Cookies, " "), strings.Join(r.QueryObjects, " ")}
+		if want := []string{tt.headers, tt.cookies, tt.queryObjects}; strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: got %q, want %q", tt.text, got, want)
+		}
+	}
+}
