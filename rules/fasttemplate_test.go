@@ -28,6 +28,8 @@ func TestFastTemplatesAgreeWithTextTemplate(t *testing.T) {
 		`{{ regexFind "[0-9]+" .Path }}|{{ regexReplaceAll "[aeiou]" .Path "<$0>" }}`,
 		`{{ b64enc .Path | b64dec }}|{{ sha256sum .Path }}|{{ md5sum "" }}|{{ hex "é" }}`,
 		`{{ add "x" 1 }}`, `{{ coalesce "" 0 "c" }}`, `{{ join "," (list 1 2) }}{{ has "b" (list "a" "b") }}`,
+		`{{ index .Segments 2 | upper }}`, `{{ trimPrefix (index .Segments 3) .Path }}`, `{{ default "x" (index .Segments 1) }}`,
+		`{{ .Params.id | default "none" | lower }}`, `{{ hostname | upper }}{{ port | default "80" }}`, `{{ add (.Path | trimPrefix "/a") 1 }}`,
 		`{{ hostname }}:{{ port }}`, `{{ cookie "s" }}`, `{{ queryObject "f" }}`, `{{ bool "yes" }}{{ bool 0 }}`,
 		`{{ fakeName }} <{{ fakeEmail }}> {{ fakeInt 1 6 }} {{ uuid }} {{ randInt 0 100 }} {{ oneOf "a" "b" }}`,
 		`{{ fakeDate "2020-01-01T00:00:00Z" "2021-01-01T00:00:00Z" | date "DateOnly" }} {{ fakeSentence 3 }}`,

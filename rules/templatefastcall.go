@@ -20,6 +20,9 @@ type fastExpr func(b *boundTemplates) (any, error)
 
 // fastCall returns the fast form of an action's pipeline, or nil.
 func fastCall(pipe *parse.PipeNode) func(b *boundTemplates) (string, error) {
+	if s := fastStrPipe(pipe); s != nil {
+		return s
+	}
 	e := fastPipe(pipe)
 	if e == nil {
 		return nil
@@ -140,6 +143,9 @@ func fastOperand(n parse.Node) fastExpr {
 		}
 		return func(*boundTemplates) (any, error) { return v, nil }
 	case *parse.PipeNode:
+		if e := fastStrPipe(n); e != nil {
+			return func(b *boundTemplates) (any, error) { return e(b) }
+		}
 		return fastPipe(n)
 	case *parse.IdentifierNode:
 		// a helper without arguments: {{ date "RFC3339" now }}
@@ -172,6 +178,111 @@ func fastNumber(n *parse.NumberNode) any {
 		return n.Float64
 	case n.IsInt:
 		return int(n.Int64)
+	}
+	return nil
+}
+
+// strExpr is a fast expression known, when the template loads, to give a
+// string: literals, request values and helpers with s0, s1 or s2 over them.
+// Strings stay strings — none is boxed into an interface — which is most
+// of what a helper call would otherwise cost.
+type strExpr func(b *boundTemplates) (string, error)
+
+// fastStrPipe returns the string form of a pipeline, or nil.
+func fastStrPipe(pipe *parse.PipeNode) strExpr {
+	if pipe == nil || pipe.IsAssign || len(pipe.Decl) > 0 || len(pipe.Cmds) == 0 {
+		return nil
+	}
+	var e strExpr
+	for i, cmd := range pipe.Cmds {
+		if e = fastStrCommand(cmd, e, i > 0); e == nil {
+			return nil
+		}
+	}
+	return e
+}
+
+func fastStrCommand(cmd *parse.CommandNode, piped strExpr, isPiped bool) strExpr {
+	id, ok := cmd.Args[0].(*parse.IdentifierNode)
+	if !ok || id.Ident == "index" {
+		if isPiped {
+			return nil
+		}
+		if len(cmd.Args) == 1 {
+			return fastStrOperand(cmd.Args[0])
+		}
+		read := fastValue(&parse.PipeNode{Cmds: []*parse.CommandNode{cmd}})
+		if read == nil {
+			return nil
+		}
+		return func(b *boundTemplates) (string, error) { return read(b.x) }
+	}
+	h, ok := helpers[id.Ident]
+	if !ok {
+		return nil
+	}
+	var args []strExpr
+	for _, a := range cmd.Args[1:] {
+		e := fastStrOperand(a)
+		if e == nil {
+			return nil
+		}
+		args = append(args, e)
+	}
+	if isPiped {
+		args = append(args, piped)
+	}
+	switch {
+	case len(args) == 0 && h.s0 != nil:
+		f := h.s0
+		return func(b *boundTemplates) (string, error) { return f(b), nil }
+	case len(args) == 1 && h.s1 != nil:
+		f, a := h.s1, args[0]
+		return func(b *boundTemplates) (string, error) {
+			s, err := a(b)
+			if err != nil {
+				return "", err
+			}
+			return f(s), nil
+		}
+	case len(args) == 2 && h.s2 != nil:
+		f, a0, a1 := h.s2, args[0], args[1]
+		return func(b *boundTemplates) (string, error) {
+			s0, err := a0(b)
+			if err != nil {
+				return "", err
+			}
+			s1, err := a1(b)
+			if err != nil {
+				return "", err
+			}
+			return f(s0, s1), nil
+		}
+	}
+	return nil
+}
+
+func fastStrOperand(n parse.Node) strExpr {
+	switch n := n.(type) {
+	case *parse.StringNode:
+		v := n.Text
+		return func(*boundTemplates) (string, error) { return v, nil }
+	case *parse.PipeNode:
+		return fastStrPipe(n)
+	case *parse.IdentifierNode:
+		return fastStrCommand(&parse.CommandNode{NodeType: parse.NodeCommand, Args: []parse.Node{n}}, nil, false)
+	case *parse.FieldNode:
+		switch {
+		case len(n.Ident) == 1:
+			read := fastValue(&parse.PipeNode{Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Args: []parse.Node{n}}}})
+			if read == nil {
+				return nil
+			}
+			return func(b *boundTemplates) (string, error) { return read(b.x) }
+		case len(n.Ident) == 2 && n.Ident[0] == "Params":
+			name := n.Ident[1]
+			return func(b *boundTemplates) (string, error) { return b.x.templateData().Params[name], nil }
+		}
 	}
 	return nil
 }

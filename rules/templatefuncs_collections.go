@@ -23,7 +23,12 @@ func init() {
 		"until": {fn: until, min: 1, max: 1},
 		"default": {fn: func(_ *boundTemplates, a []any) (any, error) {
 			return defaultValue(a[0], a[1:]...), nil
-		}, min: 1, max: 2},
+		}, min: 1, max: 2, s2: func(def, given string) string {
+			if given == "" {
+				return def
+			}
+			return given
+		}},
 		"empty":    {fn: func(_ *boundTemplates, a []any) (any, error) { return isEmpty(a[0]), nil }, min: 1, max: 1},
 		"coalesce": {fn: coalesce, min: 0, max: -1},
 	})

@@ -15,15 +15,15 @@ import (
 
 func init() {
 	addHelpers(map[string]helperSpec{
-		"b64enc":    {fn: str1(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }), min: 1, max: 1},
-		"base64":    {fn: str1(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }), min: 1, max: 1},
+		"b64enc":    str1Spec(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }),
+		"base64":    str1Spec(func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }),
 		"b64dec":    {fn: b64dec, min: 1, max: 1},
-		"hex":       {fn: str1(func(s string) string { return hex.EncodeToString([]byte(s)) }), min: 1, max: 1},
-		"urlEncode": {fn: str1(url.QueryEscape), min: 1, max: 1},
+		"hex":       str1Spec(func(s string) string { return hex.EncodeToString([]byte(s)) }),
+		"urlEncode": str1Spec(url.QueryEscape),
 		"urlDecode": {fn: urlDecode, min: 1, max: 1},
-		"md5sum":    {fn: str1(func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }), min: 1, max: 1},
-		"sha1sum":   {fn: str1(func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }), min: 1, max: 1},
-		"sha256sum": {fn: str1(func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }), min: 1, max: 1},
+		"md5sum":    str1Spec(func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }),
+		"sha1sum":   str1Spec(func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }),
+		"sha256sum": str1Spec(func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }),
 	})
 }
 

@@ -23,20 +23,20 @@ func init() {
 	addHelpers(map[string]helperSpec{
 		"randInt":       {fn: randIntHelper, min: 2, max: 2},
 		"oneOf":         {fn: oneOfHelper, min: 1, max: -1},
-		"uuid":          {fn: uuidHelper, min: 0, max: 0},
-		"fakeUUID":      {fn: uuidHelper, min: 0, max: 0},
-		"fakeFirstName": {fn: pick(fakeFirstNames), min: 0, max: 0},
-		"fakeLastName":  {fn: pick(fakeLastNames), min: 0, max: 0},
-		"fakeName":      {fn: fakeName, min: 0, max: 0},
-		"fakeEmail":     {fn: fakeEmail, min: 0, max: 0},
-		"fakePhone":     {fn: fakePhone, min: 0, max: 0},
-		"fakeStreet":    {fn: fakeStreet, min: 0, max: 0},
-		"fakeCity":      {fn: pick(fakeCities), min: 0, max: 0},
-		"fakeCountry":   {fn: pick(fakeCountries), min: 0, max: 0},
-		"fakeZip":       {fn: fakeZip, min: 0, max: 0},
-		"fakeCompany":   {fn: fakeCompany, min: 0, max: 0},
-		"fakeJobTitle":  {fn: fakeJobTitle, min: 0, max: 0},
-		"fakeWord":      {fn: pick(fakeLorem), min: 0, max: 0},
+		"uuid":          s0Spec(uuidString),
+		"fakeUUID":      s0Spec(uuidString),
+		"fakeFirstName": s0Spec(pick(fakeFirstNames)),
+		"fakeLastName":  s0Spec(pick(fakeLastNames)),
+		"fakeName":      s0Spec(fakeName),
+		"fakeEmail":     s0Spec(fakeEmail),
+		"fakePhone":     s0Spec(fakePhone),
+		"fakeStreet":    s0Spec(fakeStreet),
+		"fakeCity":      s0Spec(pick(fakeCities)),
+		"fakeCountry":   s0Spec(pick(fakeCountries)),
+		"fakeZip":       s0Spec(fakeZip),
+		"fakeCompany":   s0Spec(fakeCompany),
+		"fakeJobTitle":  s0Spec(fakeJobTitle),
+		"fakeWord":      s0Spec(pick(fakeLorem)),
 		"fakeWords":     {fn: fakeWords, min: 1, max: 1},
 		"fakeSentence":  {fn: fakeSentence, min: 0, max: 1},
 		"fakeParagraph": {fn: fakeParagraph, min: 0, max: 1},
@@ -78,8 +78,14 @@ func (b *boundTemplates) float64() float64 {
 	return rand.Float64()
 }
 
-func pick(list []string) helper {
-	return func(b *boundTemplates, _ []any) (any, error) { return list[b.intN(len(list))], nil }
+func pick(list []string) func(b *boundTemplates) string {
+	return func(b *boundTemplates) string { return list[b.intN(len(list))] }
+}
+
+// s0Spec is a helper of no argument giving a string, which the fast path
+// calls without boxing it.
+func s0Spec(f func(b *boundTemplates) string) helperSpec {
+	return helperSpec{fn: func(b *boundTemplates, _ []any) (any, error) { return f(b), nil }, s0: f, min: 0, max: 0}
 }
 
 func (b *boundTemplates) pick(list []string) string { return list[b.intN(len(list))] }
@@ -156,9 +162,9 @@ func fakeDate(b *boundTemplates, a []any) (any, error) {
 
 func oneOfHelper(b *boundTemplates, a []any) (any, error) { return a[b.intN(len(a))], nil }
 
-func uuidHelper(b *boundTemplates, _ []any) (any, error) {
+func uuidString(b *boundTemplates) string {
 	if !b.seeded {
-		return newUUID(), nil
+		return newUUID()
 	}
 	var u [16]byte
 	for i := 0; i < 16; i += 8 {
@@ -167,14 +173,14 @@ func uuidHelper(b *boundTemplates, _ []any) (any, error) {
 			u[i+j] = byte(v >> (8 * j))
 		}
 	}
-	return formatUUID(u), nil
+	return formatUUID(u)
 }
 
-func fakeName(b *boundTemplates, _ []any) (any, error) {
-	return b.pick(fakeFirstNames) + " " + b.pick(fakeLastNames), nil
+func fakeName(b *boundTemplates) string {
+	return b.pick(fakeFirstNames) + " " + b.pick(fakeLastNames)
 }
 
-func fakeEmail(b *boundTemplates, _ []any) (any, error) {
+func fakeEmail(b *boundTemplates) string {
 	first := emailPart(b.pick(fakeFirstNames))
 	last := emailPart(b.pick(fakeLastNames))
 	sep := []string{".", "_", ""}[b.intN(3)]
@@ -182,7 +188,7 @@ func fakeEmail(b *boundTemplates, _ []any) (any, error) {
 	if b.intN(3) == 0 {
 		n = strconv.Itoa(b.intN(100))
 	}
-	return first + sep + last + n + "@" + b.pick(fakeDomains), nil
+	return first + sep + last + n + "@" + b.pick(fakeDomains)
 }
 
 func emailPart(s string) string {
@@ -190,25 +196,25 @@ func emailPart(s string) string {
 }
 
 // fakePhone is a number in the form +CC NNN NNN NNN.
-func fakePhone(b *boundTemplates, _ []any) (any, error) {
+func fakePhone(b *boundTemplates) string {
 	codes := []string{"1", "31", "33", "34", "39", "44", "49", "61", "81"}
-	return fmt.Sprintf("+%s %03d %03d %03d", codes[b.intN(len(codes))], 200+b.intN(800), b.intN(1000), b.intN(1000)), nil
+	return fmt.Sprintf("+%s %03d %03d %03d", codes[b.intN(len(codes))], 200+b.intN(800), b.intN(1000), b.intN(1000))
 }
 
-func fakeStreet(b *boundTemplates, _ []any) (any, error) {
-	return strconv.Itoa(1+b.intN(999)) + " " + b.pick(fakeStreets) + " " + b.pick(fakeStreetKinds), nil
+func fakeStreet(b *boundTemplates) string {
+	return strconv.Itoa(1+b.intN(999)) + " " + b.pick(fakeStreets) + " " + b.pick(fakeStreetKinds)
 }
 
-func fakeZip(b *boundTemplates, _ []any) (any, error) {
-	return fmt.Sprintf("%05d", b.intN(100000)), nil
+func fakeZip(b *boundTemplates) string {
+	return fmt.Sprintf("%05d", b.intN(100000))
 }
 
-func fakeCompany(b *boundTemplates, _ []any) (any, error) {
-	return b.pick(fakeCompanyWords) + " " + b.pick(fakeCompanyKinds) + " " + b.pick(fakeCompanySuffixes), nil
+func fakeCompany(b *boundTemplates) string {
+	return b.pick(fakeCompanyWords) + " " + b.pick(fakeCompanyKinds) + " " + b.pick(fakeCompanySuffixes)
 }
 
-func fakeJobTitle(b *boundTemplates, _ []any) (any, error) {
-	return b.pick(fakeJobLevels) + " " + b.pick(fakeJobFields) + " " + b.pick(fakeJobRoles), nil
+func fakeJobTitle(b *boundTemplates) string {
+	return b.pick(fakeJobLevels) + " " + b.pick(fakeJobFields) + " " + b.pick(fakeJobRoles)
 }
 
 func wordCount(name string, a []any, def int) (int, error) {

@@ -13,8 +13,8 @@ import (
 
 func init() {
 	addHelpers(map[string]helperSpec{
-		"hostname": {fn: func(b *boundTemplates, _ []any) (any, error) { h, _ := requestHost(b.x); return h, nil }, min: 0, max: 0, reads: readsForwardedHost},
-		"port":     {fn: func(b *boundTemplates, _ []any) (any, error) { _, p := requestHost(b.x); return p, nil }, min: 0, max: 0, reads: readsForwardedHost},
+		"hostname": {fn: func(b *boundTemplates, _ []any) (any, error) { return hostname(b), nil }, s0: hostname, min: 0, max: 0, reads: readsForwardedHost},
+		"port":     {fn: func(b *boundTemplates, _ []any) (any, error) { return port(b), nil }, s0: port, min: 0, max: 0, reads: readsForwardedHost},
 		"cookie":   {fn: cookie, min: 1, max: 1, reads: readsCookie},
 		"queryObject": {fn: queryObject, min: 1, max: 1, reads: func(name string, literal bool, r *RequestReads) {
 			if literal {
@@ -32,6 +32,10 @@ func readsCookie(name string, literal bool, r *RequestReads) {
 		r.Cookies = append(r.Cookies, name)
 	}
 }
+
+func hostname(b *boundTemplates) string { h, _ := requestHost(b.x); return h }
+
+func port(b *boundTemplates) string { _, p := requestHost(b.x); return p }
 
 func readsForwardedHost(_ string, _ bool, r *RequestReads) {
 	r.Headers = append(r.Headers, "X-Forwarded-Host")

@@ -17,13 +17,13 @@ import (
 
 func init() {
 	addHelpers(map[string]helperSpec{
-		"upper":           {fn: str1(strings.ToUpper), min: 1, max: 1},
-		"lower":           {fn: str1(strings.ToLower), min: 1, max: 1},
-		"title":           {fn: str1(title), min: 1, max: 1},
-		"trim":            {fn: str1(strings.TrimSpace), min: 1, max: 1},
-		"trimAll":         {fn: str2(func(cut, s string) string { return strings.Trim(s, cut) }), min: 2, max: 2},
-		"trimPrefix":      {fn: str2(func(p, s string) string { return strings.TrimPrefix(s, p) }), min: 2, max: 2},
-		"trimSuffix":      {fn: str2(func(p, s string) string { return strings.TrimSuffix(s, p) }), min: 2, max: 2},
+		"upper":           str1Spec(strings.ToUpper),
+		"lower":           str1Spec(strings.ToLower),
+		"title":           str1Spec(title),
+		"trim":            str1Spec(strings.TrimSpace),
+		"trimAll":         str2Spec(func(cut, s string) string { return strings.Trim(s, cut) }),
+		"trimPrefix":      str2Spec(func(p, s string) string { return strings.TrimPrefix(s, p) }),
+		"trimSuffix":      str2Spec(func(p, s string) string { return strings.TrimSuffix(s, p) }),
 		"contains":        {fn: strTest(func(sub, s string) bool { return strings.Contains(s, sub) }), min: 2, max: 2},
 		"hasPrefix":       {fn: strTest(func(p, s string) bool { return strings.HasPrefix(s, p) }), min: 2, max: 2},
 		"hasSuffix":       {fn: strTest(func(p, s string) bool { return strings.HasSuffix(s, p) }), min: 2, max: 2},
@@ -41,6 +41,16 @@ func init() {
 		"regexFindAll":    {fn: regexFindAll, min: 3, max: 3},
 		"regexReplaceAll": {fn: regexReplaceAll, min: 3, max: 3},
 	})
+}
+
+// str1Spec and str2Spec are helpers of one and two strings giving a
+// string: the fast path calls f straight on strings, without boxing them.
+func str1Spec(f func(string) string) helperSpec {
+	return helperSpec{fn: str1(f), min: 1, max: 1, s1: f}
+}
+
+func str2Spec(f func(a, b string) string) helperSpec {
+	return helperSpec{fn: str2(f), min: 2, max: 2, s2: f}
 }
 
 func str1(f func(string) string) helper {

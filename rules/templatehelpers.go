@@ -22,6 +22,11 @@ type helper func(b *boundTemplates, args []any) (any, error)
 type helperSpec struct {
 	fn       helper
 	min, max int
+	// s0, s1 and s2, when set, compute the same result from strings, for
+	// the fast path: no argument or result is boxed (templatefastcall.go).
+	s0 func(b *boundTemplates) string
+	s1 func(string) string
+	s2 func(a, b string) string
 	// reads records what of the request the helper reads, for TemplateUse:
 	// name is its first argument when that is a literal.
 	reads func(name string, literal bool, r *RequestReads)
