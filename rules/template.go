@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"krakend-rules/config"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"sync"
 	"text/template"
@@ -32,7 +33,8 @@ type templateSet struct {
 	seedPrefix string   // the response's location, which names leave out
 	streams    []uint64 // by index: the stream of each template
 
-	checked map[*parse.Tree]bool // the trees add has checked, at load
+	checked map[*parse.Tree]bool      // the trees add has checked, at load
+	regexps map[string]*regexp.Regexp // the literal patterns of its helpers
 }
 
 // boundTemplates is a clone of a templateSet bound to one request.
@@ -84,7 +86,7 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
-		if err := checkRegexpLiterals(tt.Tree.Root); err != nil {
+		if err := s.checkRegexpLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
 	}

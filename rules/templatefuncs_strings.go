@@ -202,38 +202,45 @@ func join(_ *boundTemplates, a []any) (any, error) {
 }
 
 // Regular expressions: a pattern written literally in a template is
-// compiled (and checked) when the configuration loads; others are
-// compiled on first use and kept while the cache has room.
+// compiled (and checked) when the configuration loads, and kept by its
+// template set, so it goes with the configuration; others are compiled on
+// first use and the first maxCachedPatterns kept for the process.
 
 // maxPattern bounds a pattern compiled at request time: Go's regexps run in
 // linear time, and compiling is linear in the pattern too.
 const maxPattern = 4 << 10
 
 // maxCachedPatterns bounds the patterns computed at request time that are
-// kept; the literal ones of the configuration are always kept.
+// kept.
 const maxCachedPatterns = 1024
 
-var regexps struct {
-	m       sync.Map // pattern -> *regexp.Regexp
-	dynamic atomic.Int64
+var dynamicRegexps struct {
+	m     sync.Map // pattern -> *regexp.Regexp
+	count atomic.Int64
 }
 
 // compileTemplateRegexp compiles a literal pattern of a template at load.
-func compileTemplateRegexp(pattern string) error {
-	if _, ok := regexps.m.Load(pattern); ok {
+func (s *templateSet) compileTemplateRegexp(pattern string) error {
+	if _, ok := s.regexps[pattern]; ok {
 		return nil
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
 		return err
 	}
-	regexps.m.Store(pattern, re)
+	if s.regexps == nil {
+		s.regexps = map[string]*regexp.Regexp{}
+	}
+	s.regexps[pattern] = re
 	return nil
 }
 
-func cachedRegexp(name string, v any) (*regexp.Regexp, error) {
+func cachedRegexp(b *boundTemplates, name string, v any) (*regexp.Regexp, error) {
 	pattern := toString(v)
-	if re, ok := regexps.m.Load(pattern); ok {
+	if re, ok := b.set.regexps[pattern]; ok {
+		return re, nil
+	}
+	if re, ok := dynamicRegexps.m.Load(pattern); ok {
 		return re.(*regexp.Regexp), nil
 	}
 	if len(pattern) > maxPattern {
@@ -243,15 +250,15 @@ func cachedRegexp(name string, v any) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	if regexps.dynamic.Add(1) <= maxCachedPatterns {
-		regexps.m.Store(pattern, re)
+	if dynamicRegexps.count.Load() < maxCachedPatterns && dynamicRegexps.count.Add(1) <= maxCachedPatterns {
+		dynamicRegexps.m.Store(pattern, re)
 	}
 	return re, nil
 }
 
 // regexMatch REGEX S
-func regexMatch(_ *boundTemplates, a []any) (any, error) {
-	re, err := cachedRegexp("regexMatch", a[0])
+func regexMatch(b *boundTemplates, a []any) (any, error) {
+	re, err := cachedRegexp(b, "regexMatch", a[0])
 	if err != nil {
 		return nil, err
 	}
@@ -259,8 +266,8 @@ func regexMatch(_ *boundTemplates, a []any) (any, error) {
 }
 
 // regexFind REGEX S returns the first match, or "".
-func regexFind(_ *boundTemplates, a []any) (any, error) {
-	re, err := cachedRegexp("regexFind", a[0])
+func regexFind(b *boundTemplates, a []any) (any, error) {
+	re, err := cachedRegexp(b, "regexFind", a[0])
 	if err != nil {
 		return nil, err
 	}
@@ -268,8 +275,8 @@ func regexFind(_ *boundTemplates, a []any) (any, error) {
 }
 
 // regexFindAll REGEX S N returns at most N matches (all when N < 0).
-func regexFindAll(_ *boundTemplates, a []any) (any, error) {
-	re, err := cachedRegexp("regexFindAll", a[0])
+func regexFindAll(b *boundTemplates, a []any) (any, error) {
+	re, err := cachedRegexp(b, "regexFindAll", a[0])
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +292,8 @@ func regexFindAll(_ *boundTemplates, a []any) (any, error) {
 }
 
 // regexReplaceAll REGEX S REPL replaces every match; REPL may use $1.
-func regexReplaceAll(_ *boundTemplates, a []any) (any, error) {
-	re, err := cachedRegexp("regexReplaceAll", a[0])
+func regexReplaceAll(b *boundTemplates, a []any) (any, error) {
+	re, err := cachedRegexp(b, "regexReplaceAll", a[0])
 	if err != nil {
 		return nil, err
 	}

@@ -302,3 +302,27 @@ func TestHelperReads(t *testing.T) {
 		}
 	}
 }
+
+// TestRegexpsCompileOnce: a literal pattern is compiled at load, into its
+// template set; a computed one once, into a cache of bounded size.
+func TestRegexpsCompileOnce(t *testing.T) {
+	set := newTemplateSet()
+	if _, err := set.add(config.At("t"), `{{ regexFind "[0-9]+" .Path }}{{ regexMatch (printf "^%s" "/") .Path }}`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := set.regexps["[0-9]+"]; !ok || len(set.regexps) != 1 {
+		t.Errorf("literal patterns compiled at load: %v", set.regexps)
+	}
+	b := set.bind(&exchange{})
+	defer set.release(b)
+	first, err := cachedRegexp(b, "t", "^computed-once$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := cachedRegexp(b, "t", "^computed-once$"); again != first && dynamicRegexps.count.Load() < maxCachedPatterns {
+		t.Error("a computed pattern was compiled twice while the cache had room")
+	}
+	if _, err := cachedRegexp(b, "t", strings.Repeat("a", maxPattern+1)); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("a pattern over %d bytes: %v", maxPattern, err)
+	}
+}

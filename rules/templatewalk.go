@@ -28,14 +28,14 @@ var regexpHelpers = map[string]bool{"regexMatch": true, "regexFind": true, "rege
 
 // checkRegexpLiterals compiles the regexps written literally in a parsed
 // template, once, at load: a bad one is a configuration error, and the
-// helpers find it compiled.
-func checkRegexpLiterals(node parse.Node) error {
+// helpers find it compiled in the set.
+func (s *templateSet) checkRegexpLiterals(node parse.Node) error {
 	var err error
 	forEachCommand(node, func(n *parse.CommandNode, _ bool) {
 		if len(n.Args) >= 2 && err == nil {
 			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && regexpHelpers[id.Ident] {
 				if lit, ok := n.Args[1].(*parse.StringNode); ok {
-					if e := compileTemplateRegexp(lit.Text); e != nil {
+					if e := s.compileTemplateRegexp(lit.Text); e != nil {
 						err = fmt.Errorf("%s %q: %v", id.Ident, lit.Text, e)
 					}
 				}
