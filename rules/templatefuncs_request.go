@@ -42,8 +42,8 @@ func readsForwardedHost(_ string, _ bool, r *RequestReads) {
 }
 
 // requestHost is the host the client called: X-Forwarded-Host, which
-// KrakenD always sets for the backend (the first one, when a proxy in front
-// added more), or else the request URL's host; split into its name
+// KrakenD always sets to the Host of the client's request (the first of a
+// list, should another host have made one), or else the request URL's host; split into its name
 // (without the brackets of an IPv6 address) and its port ("" when none).
 func requestHost(x *exchange) (name, port string) {
 	host := x.req.URL.Host
