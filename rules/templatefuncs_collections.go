@@ -23,7 +23,7 @@ func init() {
 		"until": {fn: until, min: 1, max: 1},
 		"default": {fn: func(_ *boundTemplates, a []any) (any, error) {
 			return defaultValue(a[0], a[1:]...), nil
-		}, min: 1, max: 2, s2: func(def, given string) string {
+		}, min: 1, max: -1, s2: func(def, given string) string {
 			if given == "" {
 				return def
 			}
