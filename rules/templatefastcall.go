@@ -21,18 +21,31 @@ type fastExpr func(b *boundTemplates) (any, error)
 // fastCall returns the fast form of an action's pipeline, or nil.
 func fastCall(pipe *parse.PipeNode) func(b *boundTemplates) (string, error) {
 	if s := fastStrPipe(pipe); s != nil {
-		return s
+		return func(b *boundTemplates) (_ string, err error) {
+			defer recoverHelper(&err)
+			return s(b)
+		}
 	}
 	e := fastPipe(pipe)
 	if e == nil {
 		return nil
 	}
-	return func(b *boundTemplates) (string, error) {
+	return func(b *boundTemplates) (_ string, err error) {
+		defer recoverHelper(&err)
 		v, err := e(b)
 		if err != nil {
 			return "", err
 		}
 		return printed(v), nil
+	}
+}
+
+// recoverHelper turns a helper's panic into the action's error, as
+// text/template does for the functions it calls: a bug in a helper fails
+// one answer with the rule's 500, never the gateway.
+func recoverHelper(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("template helper failed: %v", r)
 	}
 }
 

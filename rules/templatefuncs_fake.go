@@ -156,7 +156,10 @@ func fakeDate(b *boundTemplates, a []any) (any, error) {
 	if hi < lo {
 		return nil, fmt.Errorf("fakeDate: %s is before %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
-	secs := lo + int64(b.uint64()%(uint64(hi-lo)+1))
+	secs := int64(b.uint64()) // the whole range of int64 seconds
+	if span := uint64(hi-lo) + 1; span != 0 {
+		secs = lo + int64(b.uint64()%span)
+	}
 	return time.Unix(secs, 0).In(from.Location()), nil
 }
 

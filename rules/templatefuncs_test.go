@@ -250,6 +250,7 @@ func TestFakeHelpers(t *testing.T) {
 		{"fakeDate backwards", `{{ fakeDate "2021-01-01T00:00:00Z" "2020-01-01T00:00:00Z" }}`, "", "is before"},
 		{"randInt empty range", `{{ randInt 3 3 }}`, "", "max must be greater than min"},
 		{"oneOf of nothing", `{{ oneOf }}`, "", "takes at least 1 arguments"},
+		{"fakeDate over the whole range of epoch seconds", `{{ fakeDate -9223372036854775808 9223372036854775807 | printf "%T" }}`, "time.Time", ""},
 		{"fakeInt on the whole range", `{{ fakeInt -9223372036854775808 9223372036854775807 | printf "%T" }}`, "int64", ""},
 	})
 }
@@ -325,4 +326,19 @@ func TestRegexpsCompileOnce(t *testing.T) {
 	if _, err := cachedRegexp(b, "t", strings.Repeat("a", maxPattern+1)); err == nil || !strings.Contains(err.Error(), "longer than") {
 		t.Errorf("a pattern over %d bytes: %v", maxPattern, err)
 	}
+}
+
+// TestAPanickingHelperFailsTheAnswer: a helper's panic is the template's
+// error on both paths, never the gateway's crash.
+func TestAPanickingHelperFailsTheAnswer(t *testing.T) {
+	boom := func(*boundTemplates, []any) (any, error) { panic("boom") }
+	helpers["testPanic"] = helperSpec{fn: boom, min: 0, max: -1}
+	helpers["testPanicS"] = helperSpec{fn: boom, s0: func(*boundTemplates) string { panic("boom") }, min: 0, max: 0}
+	defer delete(helpers, "testPanic")
+	defer delete(helpers, "testPanicS")
+	runHelperCases(t, "", []helperCase{
+		{"on the fast path", `{{ testPanic 1 }}`, "", "boom"},
+		{"on the string path", `{{ testPanicS | upper }}`, "", "boom"},
+		{"inside a loop, on text/template", `{{ range until 1 }}{{ testPanic }}{{ end }}`, "", "boom"},
+	})
 }
