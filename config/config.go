@@ -326,6 +326,12 @@ type Response struct {
 	// templated body_file needs one, and no request can make it read a
 	// file outside it. A missing file answers 404.
 	BodyDir string `json:"body_dir"`
+
+	// Seed ("seed") makes the answer's random template helpers (fake…,
+	// randInt, oneOf, uuid) reproducible: the same seed, the same answer.
+	// A text ("demo"), or a template rendered first for each request
+	// ("{{ .Params.id }}": the same id, the same fake customer).
+	Seed string `json:"seed"`
 }
 
 // Active is a rule's time window: every part that is set must hold.

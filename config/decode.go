@@ -198,6 +198,7 @@ func decodeResponse(errs *Errors, loc Path, raw any) *Response {
 		member{"body_template", func(loc Path, v any) { resp.BodyTemplate, resp.HasBodyTemplate = str(errs, loc, v), true }},
 		member{"body_file", func(loc Path, v any) { resp.BodyFile = nonEmptyString(errs, loc, v) }},
 		member{"body_dir", func(loc Path, v any) { resp.BodyDir = nonEmptyString(errs, loc, v) }},
+		member{"seed", func(loc Path, v any) { resp.Seed = nonEmptyString(errs, loc, v) }},
 	)
 	if bodies := countTrue(resp.HasBody, resp.BodyBase64 != "", resp.HasBodyTemplate, resp.BodyFile != ""); bodies > 1 {
 		errs.Add(loc, "has more than one of body, body_base64, body_template and body_file: choose one")

@@ -124,6 +124,7 @@ var SchemaKeywords = map[string]Keywords{
 	},
 	"Response.body_file": {"minLength": 1, "examples": []any{"responses/order.json", "{{ .Params.id }}.json"}},
 	"Response.body_dir":  {"minLength": 1, "examples": []any{"responses"}},
+	"Response.seed":      {"minLength": 1},
 
 	"Delegate.to": {
 		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,

@@ -101,6 +101,17 @@ func TestExamples(t *testing.T) {
 		}
 	})
 
+	t.Run("seeded fake data", func(t *testing.T) {
+		a, again, other := g.get("/customers/42"), g.get("/customers/42"), g.get("/customers/43")
+		var got map[string]any
+		if err := json.Unmarshal([]byte(a.body), &got); err != nil || a.status != 200 || got["id"] != 42.0 || !strings.Contains(got["email"].(string), "@") {
+			t.Fatalf("got %d %s (%v)", a.status, a.body, err)
+		}
+		if again.body != a.body || other.body == a.body {
+			t.Errorf("customer 42 twice: %s and %s; customer 43: %s", a.body, again.body, other.body)
+		}
+	})
+
 	t.Run("cookies, the client's address and host, any and not", func(t *testing.T) {
 		expect(t, "a session cookie", g.get("/partners/7", "Cookie", "session=0123abcd"), 200, `{"partner":"7","session":"valid"}`, "X-Krakend-Rule", "signed-in")
 		expect(t, "a bad session cookie, a known partner", g.get("/partners/7", "Cookie", "session=nope", "X-Partner", "acme"), 200, `{"partner":"7","preview":true}`, "X-Krakend-Rule", "local-previews")

@@ -133,6 +133,26 @@ func (b *backend) dropsQuery(name string) string {
 	return ""
 }
 
+// dropsQueryObject says why the parameters name[…] never reach the plugin:
+// Lura forwards only the names listed, so such an object needs "*" or its
+// keys listed one by one.
+func (b *backend) dropsQueryObject(name string) string {
+	listed := func(names []string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return n == "*" || strings.HasPrefix(n, name+"[") })
+	}
+	if !listed(b.endpointQuery) {
+		list := strings.Join(b.endpointQuery, ", ")
+		if list == "" {
+			list = "none"
+		}
+		return fmt.Sprintf(`the endpoint forwards no query parameter %s[…] (input_query_strings: %s): list its keys or "*"`, name, list)
+	}
+	if len(b.backendQuery) > 0 && !listed(b.backendQuery) {
+		return fmt.Sprintf("the backend's input_query_strings (%s) drop the query parameters %s[…]", strings.Join(b.backendQuery, ", "), name)
+	}
+	return ""
+}
+
 // notNoOp explains why statuses and headers are hidden.
 func (b *backend) notNoOp() string {
 	return fmt.Sprintf(`the endpoint is not no-op (output_encoding %s, backend encoding %s), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend`,

@@ -454,6 +454,11 @@ func (l *backendLint) template(t rules.TemplateUse) {
 			l.warn(loc, "the template reads the query parameter %s: %s, so it is always empty", name, why)
 		}
 	}
+	for _, name := range slices.Compact(slices.Sorted(slices.Values(reads.QueryObjects))) {
+		if why := l.b.dropsQueryObject(name); why != "" {
+			l.warn(loc, "the template reads the query object %s (%s[…]): %s, so it is always empty", name, name, why)
+		}
+	}
 }
 
 // decodesJSON tells whether a backend encoding decodes answers as JSON.

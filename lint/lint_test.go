@@ -148,6 +148,12 @@ func TestFindings(t *testing.T) {
 				`warning: ` + where + `rules[0].callbacks[0].url: the template reads the query parameter order: the endpoint does not forward the query parameter order (input_query_strings: none; names are case-sensitive), so it is always empty`,
 				`warning: ` + where + `rules[0].callbacks[0].headers["X-Sig"]: the template reads the header X-Signature, which the endpoint does not forward (input_headers: none, so only Content-Type): it is always empty`,
 			}},
+		{"template helpers reading a cookie and a query object the endpoint does not forward", noOp + ` "method": "POST", "input_headers": ["X-Tenant"], "input_query_strings": ["q", "page[size]"],`, noOpBackend,
+			`{"rules": [{"match": {"path": "/a"}, "response": {"body": {"s": "{{ cookie \"session\" }}", "f": "{{ queryObject \"filter\" | json }}", "p": "{{ queryObject \"page\" }}", "h": "{{ hostname }}:{{ port }}"}}}]}`,
+			[]string{
+				`warning: ` + wherePost + `rules[0].response.body.s: the template reads the header Cookie, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
+				`warning: ` + wherePost + `rules[0].response.body.f: the template reads the query object filter (filter[…]): the endpoint forwards no query parameter filter[…] (input_query_strings: q, page[size]): list its keys or "*", so it is always empty`,
+			}},
 		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,

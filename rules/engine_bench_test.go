@@ -163,6 +163,47 @@ func BenchmarkTemplatedResponse(b *testing.B) {
 	}
 }
 
+// BenchmarkTemplatedHelpers renders the answer of
+// BenchmarkTemplatedResponse through helpers: arithmetic, strings, a
+// default and the client's host name.
+func BenchmarkTemplatedHelpers(b *testing.B) {
+	e, err := New(context.Background(), decodeJSON(b, `{"rules":[{"name":"t","response":{"body":{
+		"id":"{{ index .Segments 1 | add 1 }}","tenant":"{{ .Header.Get \"X-Tenant\" | trimPrefix \"acme-\" | upper }}","q":"{{ .Query.Get \"q\" | default \"none\" }}@{{ hostname }}","static":[1,2,3]}}}]}`), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://backend.invalid/users/42?q=x", nil)
+	req.Header.Set("X-Tenant", "acme-eu")
+	req.Header.Set("X-Forwarded-Host", "api.example.com:8443")
+	for _, wr := range writers {
+		b.Run(wr.name, func(b *testing.B) {
+			w := wr.new()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := w.(*httptest.ResponseRecorder); ok {
+					w = wr.new()
+				}
+				e.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// BenchmarkTemplatedFake renders a seeded answer of fake data.
+func BenchmarkTemplatedFake(b *testing.B) {
+	e, err := New(context.Background(), decodeJSON(b, `{"rules":[{"name":"t","response":{"seed":"{{ index .Segments 1 }}","body":{
+		"name":"{{ fakeName }}","email":"{{ fakeEmail }}","city":"{{ fakeCity }}","age":"{{ fakeInt 18 90 }}"}}}]}`), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://backend.invalid/users/42", nil)
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.ServeHTTP(w, req)
+	}
+}
+
 // BenchmarkBodyRule decides on a field of a 1 KiB JSON body.
 func BenchmarkBodyRule(b *testing.B) {
 	e, err := New(context.Background(), decodeJSON(b, `{"rules":[{"match":{"body":{"order.currency":"EUR"}},"response":{}}]}`), Options{})

@@ -17,7 +17,8 @@ type fastTemplate []fastPart
 
 type fastPart struct {
 	literal string
-	value   func(x *exchange) (string, error) // nil for a literal
+	value   func(x *exchange) (string, error) // nil for a literal or a call
+	call    func(b *boundTemplates) (string, error)
 }
 
 // compileFast returns the fast form of a parsed template, or nil when it
@@ -32,11 +33,13 @@ func compileFast(root *parse.ListNode) fastTemplate {
 		case *parse.TextNode:
 			parts = append(parts, fastPart{literal: string(n.Text)})
 		case *parse.ActionNode:
-			value := fastValue(n.Pipe)
-			if value == nil {
+			if value := fastValue(n.Pipe); value != nil {
+				parts = append(parts, fastPart{value: value})
+			} else if call := fastCall(n.Pipe); call != nil {
+				parts = append(parts, fastPart{call: call})
+			} else {
 				return nil
 			}
-			parts = append(parts, fastPart{value: value})
 		default:
 			return nil
 		}
@@ -127,13 +130,19 @@ func segment(path string, i int) (string, bool) {
 	return path, true
 }
 
-func (t fastTemplate) render(buf *bytes.Buffer, x *exchange) error {
+func (t fastTemplate) render(buf *bytes.Buffer, b *boundTemplates) error {
 	for _, p := range t {
-		if p.value == nil {
+		var v string
+		var err error
+		switch {
+		case p.call != nil:
+			v, err = p.call(b)
+		case p.value != nil:
+			v, err = p.value(b.x)
+		default:
 			buf.WriteString(p.literal)
 			continue
 		}
-		v, err := p.value(x)
 		if err != nil {
 			return err
 		}

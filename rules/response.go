@@ -187,6 +187,9 @@ func compileResponse(errs *config.Errors, loc config.Path, cfg *config.Response,
 	if !bodyAllowed(r.status) && (cfg.HasBody || cfg.BodyBase64 != "" || cfg.HasBodyTemplate || cfg.BodyFile != "") {
 		errs.Add(loc.Field("body"), "status %d does not allow a body", r.status)
 	}
+	if err := r.templates.setSeed(loc.Field("seed"), cfg.Seed); err != nil {
+		errs.Add(loc.Field("seed"), "%v", err)
+	}
 	if !hasTemplates {
 		r.templates = nil
 		if bodyAllowed(r.status) {

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"krakend-rules/config"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"sync"
 	"text/template"
+	"text/template/parse"
 )
 
 // Templates: parsed once per action at load, cloned and bound to one
@@ -22,6 +25,16 @@ type templateSet struct {
 	fast  []fastTemplate // by index; nil where text/template must run
 	uses  []TemplateUse  // by index: where each is and what it reads
 	pool  sync.Pool
+
+	// seed, when seeded, makes random helpers reproducible: see
+	// templatefuncs_fake.go and setSeed.
+	seeded     bool
+	seed       text
+	seedPrefix string   // the response's location, which names leave out
+	streams    []uint64 // by index: the stream of each template
+
+	checked map[*parse.Tree]bool      // the trees add has checked, at load
+	regexps map[string]*regexp.Regexp // the literal patterns of its helpers
 }
 
 // boundTemplates is a clone of a templateSet bound to one request.
@@ -29,6 +42,16 @@ type boundTemplates struct {
 	x         *exchange
 	set       *templateSet
 	templates []*template.Template
+
+	// The random stream of a seeded set, reseeded before each template.
+	seeded    bool
+	pcg       rand.PCG
+	rng       *rand.Rand
+	seedValue uint64
+	seedReady bool
+
+	stack []any         // the arguments of fast helper calls
+	out   limitedWriter // what text/template writes into
 }
 
 func newTemplateSet() *templateSet {
@@ -51,18 +74,29 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 		msg := strings.TrimPrefix(err.Error(), "template: "+loc+":")
 		return 0, fmt.Errorf("bad template %q: line %s", text, msg)
 	}
+	// Only the trees this text adds: t.Templates() lists the whole set's.
 	for _, tt := range t.Templates() {
-		if tt.Tree == nil {
+		if tt.Tree == nil || s.checked[tt.Tree] {
 			continue
 		}
+		if s.checked == nil {
+			s.checked = map[*parse.Tree]bool{}
+		}
+		s.checked[tt.Tree] = true
 		if err := checkEnvLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
 		if err := compileXPathLiterals(tt.Tree.Root); err != nil {
 			return 0, fmt.Errorf("bad template %q: %v", text, err)
 		}
+		if err := s.checkRegexpLiterals(tt.Tree.Root); err != nil {
+			return 0, fmt.Errorf("bad template %q: %v", text, err)
+		}
 	}
 	s.names = append(s.names, loc)
+	if s.seeded {
+		s.addStream(len(s.names) - 1)
+	}
 	s.fast = append(s.fast, compileFast(t.Tree.Root))
 	s.uses = append(s.uses, TemplateUse{Location: config.Location{At: at}, Reads: readsOf(t)})
 	return len(s.names) - 1, nil
@@ -74,6 +108,7 @@ func (s *templateSet) clone() any {
 		panic(err) // Clone fails only after Execute on the root, which never runs
 	}
 	b := &boundTemplates{set: s}
+	b.rng = rand.New(&b.pcg)
 	c.Funcs(b.funcs())
 	for _, name := range s.names {
 		b.templates = append(b.templates, c.Lookup(name))
@@ -89,14 +124,30 @@ func (s *templateSet) bind(x *exchange) *boundTemplates {
 
 func (s *templateSet) release(b *boundTemplates) {
 	b.x = nil
+	b.seeded, b.seedReady = false, false
 	s.pool.Put(b)
 }
 
 func (b *boundTemplates) execute(buf *bytes.Buffer, i int) error {
-	if fast := b.set.fast[i]; fast != nil {
-		return fast.render(buf, b.x)
+	if b.set.seeded {
+		if err := b.reseed(i); err != nil {
+			return err
+		}
 	}
-	return b.templates[i].Execute(buf, b.x.templateData())
+	if fast := b.set.fast[i]; fast != nil {
+		start := buf.Len()
+		if err := fast.render(buf, b); err != nil {
+			return err
+		}
+		if buf.Len()-start > maxRenderedBytes {
+			return errRenderedTooLong
+		}
+		return nil
+	}
+	b.out = limitedWriter{buf: buf, left: maxRenderedBytes}
+	err := b.templates[i].Execute(&b.out, b.x.templateData())
+	b.out.buf = nil
+	return err
 }
 
 // text is a configured string that is either plain or a template.

@@ -2,17 +2,12 @@ package rules
 
 import (
 	crand "crypto/rand"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net/http"
 	"os"
 	"reflect"
 	"strings"
 	"text/template"
-	"time"
 	"unicode/utf8"
 )
 
@@ -30,7 +25,7 @@ func validUTF8(s string) string {
 // order follow the sprig library where it has the function, so that pipes
 // read the same: {{ .Query.Get "x" | default "none" }}.
 func (b *boundTemplates) funcs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		// body returns the string value at a gjson path of the JSON request
 		// body; "" when missing or when the body cannot be evaluated.
 		// Invalid UTF-8 in it becomes U+FFFD, so that no answer carries it.
@@ -51,8 +46,6 @@ func (b *boundTemplates) funcs() template.FuncMap {
 			return validUTF8(res.Raw)
 		},
 		"json": jsonEncode,
-		"now":  func() time.Time { return b.x.now() },
-		"uuid": newUUID,
 		// counter is how many requests this rule has answered, this one
 		// included, starting at 1.
 		"counter": func() uint64 { return b.x.count },
@@ -64,16 +57,10 @@ func (b *boundTemplates) funcs() template.FuncMap {
 			}
 			return b.x.rule.active.secondsLeft(b.x.now())
 		},
-		"default":    defaultValue,
-		"randInt":    randInt,
-		"oneOf":      oneOf,
-		"upper":      strings.ToUpper,
-		"lower":      strings.ToLower,
-		"base64":     func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
-		"dateAdd":    dateAdd,
-		"formatTime": formatTime,
-		"env":        env,
+		"env": env,
 	}
+	addHelperFuncs(m, b)
+	return m
 }
 
 // defaultValue returns given unless it is empty (nil, "", 0, false, or an
@@ -100,52 +87,6 @@ func isEmpty(v any) bool {
 	}
 }
 
-// randInt returns a random integer in [min, max), as sprig's randInt.
-func randInt(min, max int) (int, error) {
-	if max <= min {
-		return 0, fmt.Errorf("randInt %d %d: max must be greater than min", min, max)
-	}
-	return min + rand.IntN(max-min), nil
-}
-
-// oneOf returns one of its arguments at random.
-func oneOf(choices ...any) (any, error) {
-	if len(choices) == 0 {
-		return nil, errors.New("oneOf needs at least one argument")
-	}
-	return choices[rand.IntN(len(choices))], nil
-}
-
-// dateAdd adds a Go duration ("1h30m", "-24h") to a time; the time comes
-// last so that it works in a pipe: {{ now | dateAdd "1h" }}.
-func dateAdd(duration string, t time.Time) (time.Time, error) {
-	d, err := time.ParseDuration(duration)
-	if err != nil {
-		return t, fmt.Errorf("dateAdd: %q is not a duration such as \"1h30m\"", duration)
-	}
-	return t.Add(d), nil
-}
-
-// layouts are the names formatTime accepts besides Go layouts.
-var layouts = map[string]string{
-	"RFC3339": time.RFC3339, "RFC3339Nano": time.RFC3339Nano, "RFC1123": time.RFC1123,
-	"RFC1123Z": time.RFC1123Z, "RFC822": time.RFC822, "RFC850": time.RFC850,
-	"Kitchen": time.Kitchen, "DateTime": time.DateTime, "DateOnly": time.DateOnly,
-	"TimeOnly": time.TimeOnly, "UnixDate": time.UnixDate, "HTTP": http.TimeFormat,
-}
-
-// formatTime formats a time with a Go layout ("2006-01-02") or a layout's
-// name ("RFC3339", "HTTP"); the time comes last, for pipes.
-func formatTime(layout string, t time.Time) string {
-	if named, ok := layouts[layout]; ok {
-		layout = named
-	}
-	if layout == http.TimeFormat {
-		t = t.UTC()
-	}
-	return t.Format(layout)
-}
-
 // EnvPrefix is the prefix of the only environment variables templates may
 // read, so that nothing else of the gateway's environment can leak.
 const EnvPrefix = "KRAKEND_RULES_"
@@ -168,6 +109,11 @@ func jsonEncode(v any) (string, error) {
 func newUUID() string {
 	var u [16]byte
 	_, _ = crand.Read(u[:]) // crypto/rand.Read never fails on supported platforms
+	return formatUUID(u)
+}
+
+// formatUUID makes 16 random bytes a version 4 UUID.
+func formatUUID(u [16]byte) string {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	const hex = "0123456789abcdef"

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"krakend-rules/config"
 	"text/template"
 	"text/template/parse"
@@ -15,6 +16,28 @@ func checkEnvLiterals(node parse.Node) error {
 			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "env" {
 				if lit, ok := n.Args[1].(*parse.StringNode); ok {
 					_, err = env(lit.Text)
+				}
+			}
+		}
+	})
+	return err
+}
+
+// regexpHelpers are the helpers whose first argument is a regexp.
+var regexpHelpers = map[string]bool{"regexMatch": true, "regexFind": true, "regexFindAll": true, "regexReplaceAll": true}
+
+// checkRegexpLiterals compiles the regexps written literally in a parsed
+// template, once, at load: a bad one is a configuration error, and the
+// helpers find it compiled in the set.
+func (s *templateSet) checkRegexpLiterals(node parse.Node) error {
+	var err error
+	forEachCommand(node, func(n *parse.CommandNode, _ bool) {
+		if len(n.Args) >= 2 && err == nil {
+			if id, ok := n.Args[0].(*parse.IdentifierNode); ok && regexpHelpers[id.Ident] {
+				if lit, ok := n.Args[1].(*parse.StringNode); ok {
+					if e := s.compileTemplateRegexp(lit.Text); e != nil {
+						err = fmt.Errorf("%s %q: %v", id.Ident, lit.Text, e)
+					}
 				}
 			}
 		}
@@ -71,14 +94,16 @@ func forEachCommand(node parse.Node, visit func(cmd *parse.CommandNode, rootDot 
 	walk(node, true)
 }
 
-// RequestReads are the headers and query parameters a template reads by a
-// literal name.
+// RequestReads are the headers, query parameters and cookies a template
+// reads by a literal name.
 type RequestReads struct {
-	Headers  []string // canonical names
-	Query    []string
-	Form     []string // .Form.Get "name"
-	XPath    []string // .XPath "/order/id"
-	BodyText bool     // .BodyText
+	Headers      []string // canonical names
+	Query        []string
+	Cookies      []string // cookie "name" (which reads the Cookie header)
+	QueryObjects []string // queryObject "name": the parameters name[…]
+	Form         []string // .Form.Get "name"
+	XPath        []string // .XPath "/order/id"
+	BodyText     bool     // .BodyText
 }
 
 // TemplateUse is a template of a compiled configuration: where it is and
@@ -135,6 +160,20 @@ func readsOf(t *template.Template) RequestReads {
 	}
 	forEachCommand(t.Tree.Root, func(cmd *parse.CommandNode, rootDot bool) {
 		bodyReads(&reads, cmd, rootDot)
+		// cookie "name", hostname, queryObject "name", …
+		if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok {
+			if h, ok := helpers[id.Ident]; ok && h.reads != nil {
+				name, literal := "", false
+				if len(cmd.Args) >= 2 {
+					var lit *parse.StringNode
+					lit, literal = cmd.Args[1].(*parse.StringNode)
+					if literal {
+						name = lit.Text
+					}
+				}
+				h.reads(name, literal, &reads)
+			}
+		}
 		if len(cmd.Args) < 2 {
 			return
 		}
