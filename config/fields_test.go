@@ -13,7 +13,8 @@ import (
 var objectTypes = []reflect.Type{
 	reflect.TypeFor[Config](), reflect.TypeFor[Rule](), reflect.TypeFor[Match](),
 	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
-	reflect.TypeFor[Active](),
+	reflect.TypeFor[Active](), reflect.TypeFor[Store](), reflect.TypeFor[Scenario](),
+	reflect.TypeFor[Reset](), reflect.TypeFor[CRUD](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -70,7 +71,9 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	rule["responses"] = []any{map[string]any{}}
 	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}}
 	rule["active"] = map[string]any{}
+	rule["scenario"], rule["reset"], rule["crud"] = map[string]any{}, map[string]any{}, map[string]any{}
 	everything["rules"] = []any{rule}
+	everything["store"] = map[string]any{}
 	if _, err := Decode(everything); err == nil { // nulls are wrong everywhere
 		t.Fatal("the decoder accepts nulls for every field")
 	}
@@ -88,6 +91,10 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"fallback": o}}}}
 		}},
 		{reflect.TypeFor[Active](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"active": o}}} }},
+		{reflect.TypeFor[Store](), func(o map[string]any) any { return map[string]any{"store": o} }},
+		{reflect.TypeFor[Scenario](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"scenario": o}}} }},
+		{reflect.TypeFor[Reset](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"reset": o}}} }},
+		{reflect.TypeFor[CRUD](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"crud": o}}} }},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

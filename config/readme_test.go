@@ -21,6 +21,10 @@ var readmeSections = map[reflect.Type]string{
 	reflect.TypeFor[Delegate](): "### `delegate`",
 	reflect.TypeFor[Fallback](): "### Graduation fallback",
 	reflect.TypeFor[Active]():   "### Time windows",
+	reflect.TypeFor[Store]():    "### `store`",
+	reflect.TypeFor[Scenario](): "### Scenarios",
+	reflect.TypeFor[Reset]():    "### `reset`",
+	reflect.TypeFor[CRUD]():     "### CRUD resources",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"krakend-rules/config"
+	"krakend-rules/state"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -28,6 +29,10 @@ type Engine struct {
 
 	inline    []config.Rule // kept to recompile with each new rules_file
 	rulesFile *rulesFile
+
+	store    state.Store // shared by name with the other backends: state.go
+	registry *state.Registry
+	owner    string
 }
 
 // ruleSet is the rules in force: replaced whole when a rules_file changes,
@@ -61,6 +66,7 @@ type rule struct {
 	probability float64 // 1 means always
 	delay       *delay
 	action      action
+	scenario    *scenarioCondition // nil when the rule names none
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
@@ -80,6 +86,8 @@ type Options struct {
 	Logger Logger
 	// Transport, when set, replaces the engine's own transport (tests).
 	Transport http.RoundTripper
+	// Registry, when set, replaces state.Default, the process's stores.
+	Registry *state.Registry
 }
 
 // New decodes and compiles a "krakend-rules" object. When ctx ends, the
@@ -103,10 +111,13 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	if e.rulesFile != nil {
 		go e.watchRulesFile(ctx)
 	}
-	if e.transport != nil && ctx.Done() != nil {
+	if ctx.Done() != nil {
 		go func() {
 			<-ctx.Done()
-			e.transport.CloseIdleConnections()
+			if e.transport != nil {
+				e.transport.CloseIdleConnections()
+			}
+			e.releaseStore()
 		}()
 	}
 	return e, nil
@@ -150,9 +161,11 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 	if cfg.RulesFile != "" {
 		e.rulesFile = compileRulesFile(cfg)
 	}
+	e.acquireStore(&errs, cfg, opts.Registry)
 	set, err := e.compileRules(nil, "")
 	errs = append(errs, config.List(err)...)
 	if err := errs.Err(); err != nil {
+		e.releaseStore()
 		return nil, err
 	}
 	if e.rulesFile == nil {
@@ -193,6 +206,7 @@ func Check(raw any) (*Checked, error) {
 		return nil, err
 	}
 	defer e.transport.CloseIdleConnections()
+	defer e.releaseStore()
 	set := e.current.Load()
 	if set == nil { // the rules_file is missing or invalid
 		return nil, e.rulesFile.failure
@@ -244,6 +258,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend)
+			e.compileRuleState(errs, loc.At, r, rc)
 		}
 	}
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
@@ -301,18 +316,18 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 
 	switch rc.Actions() {
 	case 0:
-		errs.Add(loc, "has no action: give it a response, responses or a delegate")
+		errs.Add(loc, "has no action: give it a response, responses, a delegate or a crud")
 	case 1:
 		switch {
 		case rc.Response != nil:
 			r.action = compileResponse(errs, loc.Field("response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
-		default:
+		case rc.Delegate != nil:
 			r.action = compileDelegate(errs, loc.Field("delegate"), rc.Delegate, be)
-		}
+		} // crud: compileRuleState
 	default:
-		errs.Add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
+		errs.Add(loc, "has more than one of response, responses, delegate and crud: a rule has exactly one action")
 	}
 }
 
@@ -326,6 +341,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	x := e.exchanges.Get().(*exchange)
 	x.reset(req, e.bodyLimits)
+	x.store = e.store
 	defer e.release(x)
 
 	r := set.find(x)
@@ -381,7 +397,10 @@ func (x *exchange) applies(r *rule) bool {
 	if !r.matches(x) {
 		return false
 	}
-	return r.probability >= 1 || rand.Float64() < r.probability
+	if r.probability < 1 && rand.Float64() >= r.probability {
+		return false
+	}
+	return r.scenario == nil || r.scenario.holds(x)
 }
 
 func (e *Engine) release(x *exchange) {

@@ -30,7 +30,7 @@ func validUTF8(s string) string {
 // order follow the sprig library where it has the function, so that pipes
 // read the same: {{ .Query.Get "x" | default "none" }}.
 func (b *boundTemplates) funcs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		// body returns the string value at a gjson path of the JSON request
 		// body; "" when missing or when the body cannot be evaluated.
 		// Invalid UTF-8 in it becomes U+FFFD, so that no answer carries it.
@@ -74,6 +74,8 @@ func (b *boundTemplates) funcs() template.FuncMap {
 		"formatTime": formatTime,
 		"env":        env,
 	}
+	b.stateFuncs(m) // statefuncs.go
+	return m
 }
 
 // defaultValue returns given unless it is empty (nil, "", 0, false, or an

@@ -75,12 +75,19 @@ func (m *Memory) Scenario(_ context.Context, name string) (string, error) {
 	return m.defs.initial(name), nil
 }
 
-func (m *Memory) SetScenario(_ context.Context, name, state string) error {
+func (m *Memory) MoveScenario(_ context.Context, name, from, to string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.scenarios[name] = state
+	cur, ok := m.scenarios[name]
+	if !ok {
+		cur = m.defs.initial(name)
+	}
+	if from != "" && cur != from {
+		return false, nil
+	}
+	m.scenarios[name] = to
 	m.changed()
-	return nil
+	return true, nil
 }
 
 func (m *Memory) ResetScenarios(_ context.Context, names []string) error {
@@ -316,4 +323,10 @@ func (m *Memory) Close() error {
 		return m.persist.stop()
 	}
 	return nil
+}
+
+func (m *Memory) DataSets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.defs.dataSetNames()
 }

@@ -34,6 +34,15 @@ type Redis struct {
 	seeded map[string]bool // data sets this process knows are initialised
 }
 
+// go-redis logs its connection failures through a logger of its own, to
+// the process's standard error; the engine answers and logs them instead.
+// go-redis is linked by this plugin only, so its logger is the plugin's.
+func init() { redis.SetLogger(quietLogger{}) }
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
 // NewRedis returns a store for a redis:// (or rediss://) URL. It does not
 // connect yet: the first command does.
 func NewRedis(name string, limits Limits, url, prefix string, timeout time.Duration) (*Redis, error) {
@@ -85,8 +94,18 @@ func (r *Redis) Scenario(ctx context.Context, name string) (string, error) {
 	return s, r.unavailable(err)
 }
 
-func (r *Redis) SetScenario(ctx context.Context, name, state string) error {
-	return r.unavailable(r.client.HSet(ctx, r.prefix+"scenarios", name, state).Err())
+var moveScenarioScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ARGV[2]
+if ARGV[3] ~= '' and cur ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+return 1`)
+
+func (r *Redis) MoveScenario(ctx context.Context, name, from, to string) (bool, error) {
+	r.mu.Lock()
+	initial := r.defs.initial(name)
+	r.mu.Unlock()
+	n, err := moveScenarioScript.Run(ctx, r.client, []string{r.prefix + "scenarios"}, name, initial, from, to).Int64()
+	return n == 1, r.unavailable(err)
 }
 
 func (r *Redis) ResetScenarios(ctx context.Context, names []string) error {
@@ -377,4 +396,10 @@ func (r *Redis) Delete(ctx context.Context, set, id string) error {
 
 func (r *Redis) ResetDataSet(ctx context.Context, set string) error {
 	return r.seed(ctx, set, true)
+}
+
+func (r *Redis) DataSets() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.defs.dataSetNames()
 }

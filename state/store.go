@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // Item is one stored element of a data set: its JSON object, and its
@@ -35,7 +36,11 @@ type Store interface {
 	DefineDataSet(owner, name, idField string, seed []Item) error
 
 	Scenario(ctx context.Context, name string) (string, error)
-	SetScenario(ctx context.Context, name, state string) error
+	// MoveScenario moves the scenario to the state to when it is in the
+	// state from (from "" means any state), atomically, and tells whether
+	// it did: of two requests that find a scenario in one state, only one
+	// moves it.
+	MoveScenario(ctx context.Context, name, from, to string) (bool, error)
 	// ResetScenarios puts the named scenarios (all of them when names is
 	// nil) back in their initial state.
 	ResetScenarios(ctx context.Context, names []string) error
@@ -62,6 +67,8 @@ type Store interface {
 	Update(ctx context.Context, set, id string, fn func(old []byte) ([]byte, error)) (*Item, error)
 	// Delete removes the item; ErrNotFound when there is none.
 	Delete(ctx context.Context, set, id string) error
+	// DataSets names the data sets the process's configurations define.
+	DataSets() []string
 	// ResetDataSet puts the data set back to its seed.
 	ResetDataSet(ctx context.Context, set string) error
 
@@ -162,6 +169,15 @@ func (d *definitions) defineDataSet(owner, name, idField string, seed []Item) er
 	}
 	d.sets[name] = definition[dataSetDef]{owner, def}
 	return nil
+}
+
+func (d *definitions) dataSetNames() []string {
+	names := make([]string, 0, len(d.sets))
+	for n := range d.sets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (d *definitions) initial(name string) string {
