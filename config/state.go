@@ -44,8 +44,8 @@ type Store struct {
 	TimeoutValue time.Duration `json:"-"`
 
 	// PersistFile ("persist_file") keeps a memory store across restarts:
-	// it is reloaded from this file at start and saved to it at most once a
-	// second while it changes, and at shutdown. Absolute, or relative to
+	// it is reloaded from this file at start and saved to it within 200ms
+	// of a change (a stop or a crash loses at most that much). Absolute, or relative to
 	// the gateway's working directory. Not with redis.
 	PersistFile string `json:"persist_file"`
 

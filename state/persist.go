@@ -10,15 +10,16 @@ import (
 	"time"
 )
 
-// A memory store with a persist_file saves its content to that file at
-// most once per PersistInterval while it changes, and once more when it
-// closes (the gateway's shutdown), and reloads it when the store is
-// created. A crash loses at most the last interval's changes. The file is
+// A memory store with a persist_file saves its content to that file within
+// PersistInterval of a change (at most once per interval however many
+// changes come), tries once more when it closes (the gateway's shutdown,
+// which may exit before that save ends), and reloads it when the store is
+// created. A crash or a stop loses at most the last interval's changes. The file is
 // written whole to a temporary file beside it and renamed over it, so it
 // is never half written.
 
 // PersistInterval is how often a changed memory store is saved.
-const PersistInterval = time.Second
+const PersistInterval = 200 * time.Millisecond
 
 // MaxPersistFileBytes bounds the file a memory store reloads.
 const MaxPersistFileBytes = 256 << 20
