@@ -200,8 +200,15 @@ type Checked struct {
 // backend fail closed, each with its location, or else the rules and the
 // warnings the engine would log at load.
 func Check(raw any) (*Checked, error) {
+	return CheckWith(raw, &state.Registry{DryRun: true})
+}
+
+// CheckWith is Check with the stores of registry, a DryRun one, shared
+// with the other backends of one krakend.json: what they configure and
+// define in a store must agree.
+func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	cfg, decodeErr := config.Decode(raw)
-	e, compileErr := Compile(cfg, Options{})
+	e, compileErr := Compile(cfg, Options{Registry: registry})
 	if err := config.Join(decodeErr, compileErr); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,12 @@ type Settings struct {
 // plugin once per process and builds one engine per backend: the
 // engines share state by using one Registry, Default.
 type Registry struct {
+	// DryRun makes every store a plain memory store that keeps nothing
+	// (no Redis connection, no persist_file read or written) and keeps
+	// released stores: the linter checks each backend's settings and
+	// definitions against the others' without touching anything.
+	DryRun bool
+
 	mu     sync.Mutex
 	stores map[string]*entry
 }
@@ -53,6 +59,8 @@ func (g *Registry) Acquire(s Settings) (Store, error) {
 	var st Store
 	var err error
 	switch {
+	case g.DryRun:
+		st = NewMemory(s.Name, s.Limits)
 	case s.URL != "":
 		st, err = NewRedis(s.Name, s.Limits, s.URL, s.Prefix, s.Timeout)
 	case s.PersistFile != "":
@@ -72,7 +80,7 @@ func (g *Registry) Release(st Store) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	e, ok := g.stores[st.Name()]
-	if !ok || e.store != st {
+	if !ok || e.store != st || g.DryRun {
 		return nil
 	}
 	if e.users--; e.users > 0 {
