@@ -123,7 +123,14 @@ func (p *persister) run() {
 	for {
 		select {
 		case <-p.done:
-			p.save()
+			select {
+			case <-p.dirty:
+				pending = true
+			default:
+			}
+			if pending { // a store that never changed leaves its file alone
+				p.save()
+			}
 			return
 		case <-p.dirty:
 			pending = true
