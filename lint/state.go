@@ -116,4 +116,3 @@ func (l *backendLint) crud(loc config.Location, c *config.CRUD) {
 			l.b.method, l.b.methodOrigin, pattern, strings.Join(allowed, ", "))
 	}
 }
-

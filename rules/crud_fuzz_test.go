@@ -1,15 +1,15 @@
 package rules
 
 import (
-	"fmt"
-	"time"
 	"context"
 	"encoding/json"
+	"fmt"
 	"krakend-rules/state"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzCRUD: any method, item path, list query and body against a crud

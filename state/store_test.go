@@ -56,7 +56,9 @@ func TestStoreSemantics(t *testing.T) {
 			if _, err := s.Create(ctx, "set", []byte(`{}`)); !errors.As(err, &full) || full.Limit != "max_items 3" {
 				t.Errorf("past max_items: %v", err)
 			}
-			if _, err := s.Update(ctx, "set", "k", func(old []byte) ([]byte, error) { return Merge(old, []byte(`{"c":"`+strings.Repeat("x", 90)+`"}`), "id") }); !errors.As(err, &full) {
+			if _, err := s.Update(ctx, "set", "k", func(old []byte) ([]byte, error) {
+				return Merge(old, []byte(`{"c":"`+strings.Repeat("x", 90)+`"}`), "id")
+			}); !errors.As(err, &full) {
 				t.Errorf("past max_bytes: %v", err)
 			}
 			it, err = s.Update(ctx, "set", "k", func(old []byte) ([]byte, error) { return Merge(old, []byte(`{"a":null,"z":1}`), "id") })
