@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -71,8 +72,8 @@ func TestStateUsersCRUD(t *testing.T) {
 	expect(t, "patch", g.send("PATCH", "/users/2", `{"role":"admin","email":"bob@example.com"}`), 200, `{"email":"bob@example.com","id":2,"name":"Bob","role":"admin"}`)
 	expect(t, "delete", g.send("DELETE", "/users/1", ""), 204, "")
 	expect(t, "gone", g.get("/users/1"), 404, `{"error":"no item with this id","rule":"user","data_set":"users","id":"1"}`)
-	expect(t, "a template reads the data set", g.get("/users/2/greeting"), 200, `{"greetings":"1","hello":"Bob"}`)
-	expect(t, "and the counter", g.get("/users/3/greeting"), 200, `{"greetings":"2","hello":"Cid"}`)
+	expect(t, "a template reads the data set", g.get("/users/2/greeting"), 200, `{"greetings":"1","hello":"Bob","last":"2"}`)
+	expect(t, "and the counter", g.get("/users/3/greeting"), 200, `{"greetings":"2","hello":"Cid","last":"3"}`)
 }
 
 // TestStateTwoReplicasShareRedis runs the README's two-replica set-up: two
@@ -169,4 +170,44 @@ func TestStatePersistsAndSurvivesReloads(t *testing.T) {
 	g2 := startGateway(t, cfg)
 	expect(t, "the item survived the restart", g2.get("/notes/2"), 200, `{"id":2,"text":"kept"}`)
 	expect(t, "the id sequence too", g2.send("POST", "/notes", `{"text":"next"}`), 201, `{"id":3,"text":"next"}`)
+}
+
+// withStore gives every krakend-rules object of a krakend.json the store.
+func withStore(t *testing.T, cfg string, store map[string]any) string {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(cfg), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range v["endpoints"].([]any) {
+		for _, be := range ep.(map[string]any)["backend"].([]any) {
+			plugin := be.(map[string]any)["extra_config"].(map[string]any)["plugin/http-client"].(map[string]any)
+			plugin["krakend-rules"].(map[string]any)["store"] = store
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestStateScenariosAndVariablesAcrossReplicas runs the to-do scenario and
+// the users' greeting (a variable, a counter, a data set read by a
+// template) on two gateways sharing Redis: each step through the other
+// replica.
+func TestStateScenariosAndVariablesAcrossReplicas(t *testing.T) {
+	srv := redistest.Start(t)
+	store := map[string]any{"name": "r", "redis": srv.URL(2)}
+	todo := withStore(t, stateExample(t, "todo.json"), store)
+	a, b := startGateway(t, todo), startGateway(t, todo)
+	expect(t, "the list at first, b", b.get("/todo/items"), 200, `{"items":["Buy milk"]}`)
+	expect(t, "adding through a", a.send("POST", "/todo/items", `{}`), 201, `{"added":"Cancel newspaper subscription"}`)
+	expect(t, "the list after, b", b.get("/todo/items"), 200, `{"items":["Buy milk","Cancel newspaper subscription"]}`)
+	expect(t, "adding again through b", b.send("POST", "/todo/items", `{}`), 409, `{"error":"the list is full"}`)
+	expect(t, "reset through b", b.send("POST", "/todo/reset", ""), 204, "")
+	expect(t, "the list after the reset, a", a.get("/todo/items"), 200, `{"items":["Buy milk"]}`)
+
+	users := withStore(t, stateExample(t, "users.json"), store)
+	c, d := startGateway(t, users), startGateway(t, users)
+	expect(t, "create through c", c.send("POST", "/users", `{"name":"Cid"}`), 201, `{"id":3,"name":"Cid"}`)
+	expect(t, "greet through d", d.get("/users/3/greeting"), 200, `{"greetings":"1","hello":"Cid","last":"3"}`)
+	expect(t, "greet through c", c.get("/users/1/greeting"), 200, `{"greetings":"2","hello":"Ann","last":"1"}`)
 }
