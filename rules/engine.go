@@ -98,8 +98,10 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	compileOpts := opts
 	if decodeErr != nil {
 		// Compiled only to report every problem at once: nothing is put in
-		// force, so nothing is said about rules loaded.
+		// force, so nothing is said about rules loaded, and no store of the
+		// process is touched.
 		compileOpts.Logger = nil
+		compileOpts.Registry = &state.Registry{DryRun: true}
 	}
 	e, compileErr := Compile(cfg, compileOpts)
 	if err := config.Join(decodeErr, compileErr); err != nil {

@@ -271,3 +271,52 @@ func TestStateUnderConcurrentLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestScenarioInitialStatesMustAgree(t *testing.T) {
+	reg := &state.Registry{}
+	stateEngine(t, reg, `{"rules": [{"scenario": {"name": "s", "initial": "empty", "state": "empty"}, "response": {"body": 1}}]}`)
+	_, err := New(context.Background(), decodeJSON(t, `{"rules": [{"scenario": {"name": "s", "initial": "full", "next": "empty"}, "response": {"body": 1}}]}`), Options{Registry: reg})
+	if err == nil || !strings.HasPrefix(err.Error(), `rules[0].scenario.initial: scenario "s" starts in "full" here and in "empty" in backend`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestStoreReleasedWhenContextEnds: the last engine using a store gives
+// it back when its context ends (the gateway's shutdown), which closes it.
+func TestStoreReleasedWhenContextEnds(t *testing.T) {
+	reg := &state.Registry{}
+	dir := t.TempDir()
+	cfg := `{"store": {"name": "p", "persist_file": "` + dir + `/s.json"}, "rules": [{"increment": {"n": 1}, "response": {"status": 204}}]}`
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	e1, err := New(ctx1, decodeJSON(t, cfg), Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(ctx2, decodeJSON(t, cfg), Options{Registry: reg}); err != nil {
+		t.Fatal(err)
+	}
+	serve(e1, backendRequest(t, "GET", "http://backend/x", "", nil))
+	cancel1()
+	cancel2()
+	// The store, saved when it closes, is in the file; a new engine on the
+	// same registry makes a new store from it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		e3, err := New(context.Background(), decodeJSON(t, cfg), Options{Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e3.store != e1.store {
+			if n, _ := e3.store.Counter(context.Background(), "n"); n != 1 {
+				t.Errorf("counter %d after the store closed and was reloaded", n)
+			}
+			return
+		}
+		reg.Release(e3.store)
+		if time.Now().After(deadline) {
+			t.Fatal("the store was never released")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
