@@ -114,5 +114,9 @@ func (l *backendLint) crud(loc config.Location, c *config.CRUD) {
 	if !slices.Contains(allowed, l.b.method) {
 		l.warn(loc.Field("crud").Field("path"), "answers every request 405: the backend request is always %s (%s), and %s takes only %s",
 			l.b.method, l.b.methodOrigin, pattern, strings.Join(allowed, ", "))
+		return
+	}
+	if !l.b.noOp {
+		l.warn(loc.Field("crud"), "its statuses (201, 204, 400, 404, 409) and headers (X-Total-Count, Location) never reach clients: %s", l.b.notNoOp())
 	}
 }

@@ -9,7 +9,7 @@ import (
 // across the backends of one krakend.json.
 func TestSharedStateFindings(t *testing.T) {
 	backend := func(method, pattern, plugin string) string {
-		return `{"endpoint": "` + pattern + `", "method": "` + method + `", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "` + pattern + `",
+		return `{"endpoint": "` + pattern + `", "method": "` + method + `", "output_encoding": "no-op", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "` + pattern + `", "encoding": "no-op",
 			"extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": ` + plugin + `}}}]}`
 	}
 	cfg := func(endpoints ...string) string {
@@ -47,6 +47,10 @@ func TestSharedStateFindings(t *testing.T) {
 			`rules[0].crud.path: answers every request 405: the backend request is always PUT (the endpoint's method), and /users takes only GET, POST`,
 			`rules[0].crud.path: answers every request 405: the backend request is always POST (the endpoint's method), and /users/{id} takes only GET, PUT, PATCH, DELETE`,
 		}},
+		{"crud on an endpoint that is not no-op", `{"version": 3, "plugin": {"folder": "` + pluginDir + `", "pattern": ".so"}, "endpoints": [
+			{"endpoint": "/users", "backend": [{"host": ["http://127.0.0.1:9000"], "url_pattern": "/users",
+			"extra_config": {"plugin/http-client": {"name": "krakend-rules", "krakend-rules": {"rules": [{"crud": {"data_set": "u", "path": "/users"}}]}}}}]}]}`,
+			[]string{`rules[0].crud: its statuses (201, 204, 400, 404, 409) and headers (X-Total-Count, Location) never reach clients: the endpoint is not no-op`}},
 		{"crud on another path", cfg(
 			backend("GET", "/orders/{id}", `{"rules": [{"crud": {"data_set": "u", "path": "/users"}}]}`),
 		), []string{`rules[0].crud.path: never applies: the backend request's path (url_pattern /orders/{id}) is neither /users nor /users/{id}`}},
