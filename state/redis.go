@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -337,8 +338,14 @@ redis.call('HINCRBY', KEYS[3], 'bytes', #ARGV[3] - #cur)
 return 1`)
 
 // maxUpdateAttempts bounds the compare-and-set loop of Update under
-// contention on one item.
-const maxUpdateAttempts = 32
+// contention on one item; between two attempts a writer that lost waits a
+// random while that grows with its attempts (at most maxUpdateBackoff), so
+// that contenders spread out instead of colliding again. The request's own
+// deadline bounds it too.
+const (
+	maxUpdateAttempts = 100
+	maxUpdateBackoff  = 5 * time.Millisecond
+)
 
 // ErrContention: an item changed under an update more than
 // maxUpdateAttempts times in a row (503).
@@ -346,7 +353,15 @@ var ErrContention = errors.New("the item changed under every attempt to update i
 
 func (r *Redis) Update(ctx context.Context, set, id string, fn func(old []byte) ([]byte, error)) (*Item, error) {
 	k := r.keys(set)
-	for range maxUpdateAttempts {
+	for attempt := range maxUpdateAttempts {
+		if attempt > 0 {
+			wait := time.Duration(rand.Int64N(int64(min(time.Duration(attempt)*200*time.Microsecond, maxUpdateBackoff))))
+			select {
+			case <-ctx.Done():
+				return nil, r.unavailable(ctx.Err())
+			case <-time.After(wait):
+			}
+		}
 		old, err := r.Get(ctx, set, id)
 		if err != nil {
 			return nil, err
