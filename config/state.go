@@ -83,7 +83,7 @@ type Scenario struct {
 
 // Reset puts state back: scenarios in their initial state, data sets to
 // their seed, variables and counters away. "*" alone means all of that
-// kind (data sets: all those of this backend's rules).
+// kind (data sets: all those the rules of the store's backends define).
 type Reset struct {
 	// Scenarios ("scenarios") are the scenarios to reset; ["*"] for all.
 	Scenarios []string `json:"scenarios"`

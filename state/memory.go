@@ -53,15 +53,8 @@ func (m *Memory) DefineScenario(owner, name, initial string) error {
 func (m *Memory) DefineDataSet(owner, name, idField string, seed []Item) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(seed) > m.limits.MaxItems {
-		return &FullError{Set: "data set " + strconv.Quote(name), Limit: "max_items " + strconv.Itoa(m.limits.MaxItems)}
-	}
-	var n int64
-	for _, it := range seed {
-		n += int64(len(it.JSON))
-	}
-	if n > m.limits.MaxBytes {
-		return &FullError{Set: "data set " + strconv.Quote(name), Limit: "max_bytes " + strconv.FormatInt(m.limits.MaxBytes, 10)}
+	if err := m.limits.fit(name, seed); err != nil {
+		return err
 	}
 	return m.defs.defineDataSet(owner, name, idField, seed)
 }

@@ -79,8 +79,8 @@ func (r *Redis) DefineScenario(owner, name, initial string) error {
 func (r *Redis) DefineDataSet(owner, name, idField string, seed []Item) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(seed) > r.limits.MaxItems {
-		return &FullError{Set: "data set " + strconv.Quote(name), Limit: "max_items " + strconv.Itoa(r.limits.MaxItems)}
+	if err := r.limits.fit(name, seed); err != nil {
+		return err
 	}
 	return r.defs.defineDataSet(owner, name, idField, seed)
 }

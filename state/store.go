@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 )
 
 // Item is one stored element of a data set: its JSON object, and its
@@ -117,6 +118,21 @@ type Limits struct {
 	// MaxBytes is the most bytes of JSON one data set holds, and the
 	// longest value a variable holds.
 	MaxBytes int64
+}
+
+// fit tells whether a seed fits a data set within the limits.
+func (l Limits) fit(name string, seed []Item) error {
+	if len(seed) > l.MaxItems {
+		return &FullError{Set: "data set " + strconv.Quote(name), Limit: "max_items " + strconv.Itoa(l.MaxItems)}
+	}
+	var n int64
+	for _, it := range seed {
+		n += int64(len(it.JSON))
+	}
+	if n > l.MaxBytes {
+		return &FullError{Set: "data set " + strconv.Quote(name), Limit: "max_bytes " + strconv.FormatInt(l.MaxBytes, 10)}
+	}
+	return nil
 }
 
 // DefaultStoreName is the name of the store of a configuration that names
