@@ -59,11 +59,10 @@ func (e *Engine) releaseStore() {
 // makes the rule apply: of two requests that find the scenario in the
 // same state, only one moves it, and the other goes on to the next rules.
 type scenarioCondition struct {
-	store      state.Store
-	name       string
-	state      string // "" for any
-	next       string // "" for none
-	scenarioOf string // the rule's location, for the linter
+	store state.Store
+	name  string
+	state string // "" for any
+	next  string // "" for none
 }
 
 // holds reports whether the scenario lets the rule apply, moving it when
