@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"krakend-rules/internal/redistest"
+	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -279,5 +280,49 @@ func TestRedisUnreachableIsAnError(t *testing.T) {
 	}
 	if _, err := r.Increment(context.Background(), "c", 1); !errors.As(err, &un) {
 		t.Errorf("Increment = %v", err)
+	}
+}
+
+// TestRedisSilentServerIsBounded: a server that accepts connections and
+// never answers costs a command at most about twice the store's timeout
+// (one retry), never a hang.
+func TestRedisSilentServerIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	r, err := NewRedis("silent", limits, "redis://"+ln.Addr().String()+"/0", "x:", 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	start := time.Now()
+	var un *UnavailableError
+	if _, err := r.Increment(context.Background(), "c", 1); !errors.As(err, &un) {
+		t.Errorf("Increment = %v", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("took %v with a 200ms timeout", d)
 	}
 }
