@@ -4,9 +4,10 @@
 // "go build -buildmode=plugin" (see the Makefile); the rules engine itself is
 // the package krakend-rules/rules.
 //
-// The plugin links only the standard library, gjson and gobwas/glob, never
-// Lura: a Go plugin loads only when every package it shares with the host is
-// the identical build, so the fewer it shares the better.
+// The plugin links only the standard library, gjson, gobwas/glob and
+// go-redis (whose xxhash is the version every KrakenD CE release links),
+// never Lura: a Go plugin loads only when every package it shares with the
+// host is the identical build, so the fewer it shares the better.
 package main
 
 import (

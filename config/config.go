@@ -105,6 +105,12 @@ type Config struct {
 	// name of the rule that answered, or "delegated" when none matched.
 	// Default false.
 	DebugHeader bool `json:"debug_header"`
+
+	// Store ("store") says where the state that rules share by name
+	// (scenarios, variables, counters, data sets) lives: in memory by
+	// default, shared by every backend of the gateway, or in Redis, shared
+	// by every replica too.
+	Store *Store `json:"store"`
 }
 
 // Rule is one entry of "rules": a match and exactly one action (response,
@@ -156,6 +162,26 @@ type Rule struct {
 	// Active ("active") limits the rule to a time window; outside it the
 	// rule is skipped.
 	Active *Active `json:"active"`
+
+	// Scenario ("scenario") makes the rule require a state of a named
+	// scenario, move it to another once it answered, or both.
+	Scenario *Scenario `json:"scenario"`
+
+	// Set ("set") sets variables, shared by name, before the rule's action:
+	// name -> value, a template ("{{ body \"name\" }}").
+	Set map[string]string `json:"set"`
+
+	// Increment ("increment") adds to counters, shared by name, before the
+	// rule's action, atomically: name -> integer (negative to decrement).
+	Increment map[string]int64 `json:"increment"`
+
+	// Reset ("reset") puts scenarios, data sets and variables back before
+	// the rule's action.
+	Reset *Reset `json:"reset"`
+
+	// CRUD ("crud") answers a REST collection from a shared data set. A
+	// rule has response, responses, delegate or crud.
+	CRUD *CRUD `json:"crud"`
 
 	// Undecodable marks an entry that was not even an object: its error is
 	// reported already, so Compile adds none.
@@ -425,8 +451,8 @@ type Fallback struct {
 	Mode Mode `json:"mode"`
 }
 
-// Actions counts the actions a rule has: response, responses and delegate.
-// A valid rule has exactly one.
+// Actions counts the actions a rule has: response, responses, delegate and
+// crud. A valid rule has exactly one.
 func (r *Rule) Actions() int {
-	return countTrue(r.Response != nil, r.Responses != nil, r.Delegate != nil)
+	return countTrue(r.Response != nil, r.Responses != nil, r.Delegate != nil, r.CRUD != nil)
 }

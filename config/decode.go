@@ -63,6 +63,7 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		member{"callback_hosts", func(loc Path, v any) { decodeCallbackHosts(errs, loc, v, cfg) }},
 		member{"label", func(loc Path, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc Path, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
+		member{"store", func(loc Path, v any) { cfg.Store = decodeStore(errs, loc, v) }},
 	)
 	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {
 		errs.Add(At("reload_interval"), "goes with rules_file")
@@ -91,6 +92,11 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 			}
 		}},
 		member{"active", func(loc Path, v any) { r.Active = decodeActive(errs, loc, v) }},
+		member{"scenario", func(loc Path, v any) { r.Scenario = decodeScenario(errs, loc, v) }},
+		member{"set", func(loc Path, v any) { r.Set = decodeSet(errs, loc, v) }},
+		member{"increment", func(loc Path, v any) { r.Increment = decodeIncrement(errs, loc, v) }},
+		member{"reset", func(loc Path, v any) { r.Reset = decodeReset(errs, loc, v) }},
+		member{"crud", func(loc Path, v any) { r.CRUD = decodeCRUD(errs, loc, v) }},
 	)
 	r.Undecodable = !ok
 	return r

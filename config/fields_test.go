@@ -15,6 +15,8 @@ var objectTypes = []reflect.Type{
 	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
 	reflect.TypeFor[Active](), reflect.TypeFor[Callback](), reflect.TypeFor[Static](),
 	reflect.TypeFor[MultipartPart](),
+	reflect.TypeFor[Store](), reflect.TypeFor[Scenario](),
+	reflect.TypeFor[Reset](), reflect.TypeFor[CRUD](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -73,7 +75,9 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	rule["delay"] = map[string]any{}
 	rule["active"] = map[string]any{}
 	rule["callbacks"] = []any{map[string]any{}}
+	rule["scenario"], rule["reset"], rule["crud"] = map[string]any{}, map[string]any{}, map[string]any{}
 	everything["rules"] = []any{rule}
+	everything["store"] = map[string]any{}
 	if _, err := Decode(everything); err == nil { // nulls are wrong everywhere
 		t.Fatal("the decoder accepts nulls for every field")
 	}
@@ -101,6 +105,10 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"static": o}}}}
 		}},
 		{reflect.TypeFor[DelayObject](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"delay": o}}} }},
+		{reflect.TypeFor[Store](), func(o map[string]any) any { return map[string]any{"store": o} }},
+		{reflect.TypeFor[Scenario](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"scenario": o}}} }},
+		{reflect.TypeFor[Reset](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"reset": o}}} }},
+		{reflect.TypeFor[CRUD](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"crud": o}}} }},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

@@ -25,6 +25,11 @@ var readmeSections = map[reflect.Type]string{
 	reflect.TypeFor[Static]():   "### Static data in a delegated answer",
 
 	reflect.TypeFor[MultipartPart](): "### Request bodies",
+
+	reflect.TypeFor[Store]():    "### `store`",
+	reflect.TypeFor[Scenario](): "### Scenarios",
+	reflect.TypeFor[Reset]():    "### `reset`",
+	reflect.TypeFor[CRUD]():     "### CRUD resources",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

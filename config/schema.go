@@ -38,9 +38,12 @@ var SchemaKeywords = map[string]Keywords{
 			Keywords{"required": []any{"response"}},
 			Keywords{"required": []any{"responses"}},
 			Keywords{"required": []any{"delegate"}},
+			Keywords{"required": []any{"crud"}},
 		},
 		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
 	},
+	"Rule.set":       {"minProperties": 1, "propertyNames": Keywords{"minLength": 1}},
+	"Rule.increment": {"minProperties": 1, "propertyNames": Keywords{"minLength": 1}},
 	"Rule.name":      {"minLength": 1},
 	"Rule.responses": {"minItems": 1},
 	"Rule.mode":      mode,
@@ -174,6 +177,42 @@ var SchemaKeywords = map[string]Keywords{
 	},
 	"Static":          {"required": []any{"data"}},
 	"Static.strategy": {"enum": staticStrategies(), "default": StaticAlways},
+
+	"Store": {
+		"dependentRequired": Keywords{"prefix": []any{"redis"}, "timeout": []any{"redis"}},
+		"dependentSchemas":  Keywords{"persist_file": Keywords{"properties": Keywords{"redis": false}}},
+	},
+	"Store.name":         {"minLength": 1, "default": DefaultStoreName},
+	"Store.redis":        {"pattern": "^rediss?://", "examples": []any{"redis://127.0.0.1:6379/0"}},
+	"Store.prefix":       {"minLength": 1, "default": DefaultRedisPrefix},
+	"Store.timeout":      {"pattern": "^(" + durationPattern + ")?$", "default": "500ms"},
+	"Store.persist_file": {"minLength": 1},
+	"Store.max_items":    {"minimum": 1, "default": DefaultStoreMaxItems},
+	"Store.max_bytes":    {"minimum": 1, "default": DefaultStoreMaxBytes},
+
+	"Scenario": {
+		"required": []any{"name"},
+		"anyOf":    []any{Keywords{"required": []any{"state"}}, Keywords{"required": []any{"next"}}},
+	},
+	"Scenario.name":    {"minLength": 1},
+	"Scenario.initial": {"minLength": 1, "default": "Started"},
+	"Scenario.state":   {"minLength": 1},
+	"Scenario.next":    {"minLength": 1},
+
+	"Reset":           {"minProperties": 1},
+	"Reset.scenarios": {"minItems": 1, "items": Keywords{"minLength": 1}},
+	"Reset.data_sets": {"minItems": 1, "items": Keywords{"minLength": 1}},
+	"Reset.variables": {"minItems": 1, "items": Keywords{"minLength": 1}},
+
+	"CRUD": {
+		"required":         []any{"data_set", "path"},
+		"dependentSchemas": Keywords{"seed": Keywords{"properties": Keywords{"seed_file": false}}},
+	},
+	"CRUD.data_set":  {"minLength": 1},
+	"CRUD.path":      {"pattern": `^/[^*?\[{~!]*[^/*?\[{~!]$`, "examples": []any{"/users"}},
+	"CRUD.id_field":  {"minLength": 1, "default": "id"},
+	"CRUD.seed":      {"type": "array", "items": Keywords{"type": "object"}},
+	"CRUD.seed_file": {"minLength": 1},
 
 	"Active": {"minProperties": 1},
 	"Active.from": {

@@ -19,6 +19,7 @@ type backend struct {
 	where string // the endpoint and backend, for findings
 
 	endpointMethod string
+	urlPattern     string
 	method         string // of the backend request: the backend's, else the endpoint's
 	methodOrigin   string
 
@@ -53,6 +54,7 @@ func newBackend(ep, be map[string]any, rootTimeout string) *backend {
 		endpointMethod: endpointMethod(ep),
 		outputEncoding: stringField(ep, "output_encoding"),
 		encoding:       stringField(be, "encoding"),
+		urlPattern:     stringField(be, "url_pattern"),
 	}
 	b.method, b.methodOrigin = b.endpointMethod, "the endpoint's method"
 	if m := strings.ToUpper(stringField(be, "method")); m != "" {

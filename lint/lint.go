@@ -126,7 +126,7 @@ func Content(name string, content []byte) *Report { return Options{}.Content(nam
 // Content checks the text of a krakend.json called name, as the package's
 // Content does.
 func (o Options) Content(name string, content []byte) *Report {
-	c := &checker{report: &Report{File: name}, files: map[string]*positions{}, workDir: o.WorkDir}
+	c := &checker{report: &Report{File: name}, files: map[string]*positions{}, workDir: o.WorkDir, state: newStateLint()}
 	if c.workDir == "" {
 		c.workDir, _ = os.Getwd()
 	}
@@ -142,6 +142,7 @@ func (o Options) Content(name string, content []byte) *Report {
 	}
 	c.files[name] = pos
 	c.gateway(root)
+	c.state.finish()
 	sort.SliceStable(c.report.Findings, func(i, j int) bool {
 		a, b := c.report.Findings[i], c.report.Findings[j]
 		if a.File != b.File {
@@ -159,6 +160,7 @@ type checker struct {
 	report  *Report
 	files   map[string]*positions // by file name; nil when unreadable
 	workDir string                // the gateway's working directory, as findings name it
+	state   *stateLint            // what the backends share: state.go
 }
 
 // add records a finding at p, a path in file.
@@ -260,7 +262,7 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 	// gateway's log about the same backend can be matched.
 	cfg, _ := config.Decode(raw)
 	b.where += " [" + cfg.Label() + "]"
-	checked, err := rules.Check(raw)
+	checked, err := rules.CheckWith(raw, c.state.registry)
 	if err != nil {
 		for _, e := range config.List(err) {
 			f, p := c.place(at, e.Location)
@@ -281,6 +283,12 @@ func (c *checker) backend(b *backend, plugin map[string]any) {
 	for i := range checked.Rules {
 		loc := checked.Locations[i]
 		l.rule(loc, &checked.Rules[i])
+		if sc := checked.Rules[i].Scenario; sc != nil {
+			c.state.scenario(l, checked.Config.StoreSettings().Name, loc, sc)
+		}
+		if cr := checked.Rules[i].CRUD; cr != nil {
+			l.crud(loc, cr)
+		}
 		sameRule := func(at config.Location) bool { return at.File == loc.File && at.At.Rule() == loc.At.Rule() }
 		var conds []rules.ConditionRead
 		for _, c := range checked.Conditions {

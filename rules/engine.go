@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"krakend-rules/config"
+	"krakend-rules/state"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -28,6 +29,10 @@ type Engine struct {
 
 	inline    []config.Rule // kept to recompile with each new rules_file
 	rulesFile *rulesFile
+
+	store    state.Store // shared by name with the other backends: state.go
+	registry *state.Registry
+	owner    string
 }
 
 // ruleSet is the rules in force: replaced whole when a rules_file changes,
@@ -61,7 +66,8 @@ type rule struct {
 	probability float64 // 1 means always
 	delay       *delay
 	action      action
-	callbacks   *ruleCallbacks // nil when the rule sends none
+	callbacks   *ruleCallbacks     // nil when the rule sends none
+	scenario    *scenarioCondition // nil when the rule names none
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
@@ -81,6 +87,8 @@ type Options struct {
 	Logger Logger
 	// Transport, when set, replaces the engine's own transport (tests).
 	Transport http.RoundTripper
+	// Registry, when set, replaces state.Default, the process's stores.
+	Registry *state.Registry
 }
 
 // New decodes and compiles a "krakend-rules" object. When ctx ends, the
@@ -91,8 +99,10 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	compileOpts := opts
 	if decodeErr != nil {
 		// Compiled only to report every problem at once: nothing is put in
-		// force, so nothing is said about rules loaded.
+		// force, so nothing is said about rules loaded, and no store of the
+		// process is touched.
 		compileOpts.Logger = nil
+		compileOpts.Registry = &state.Registry{DryRun: true}
 	}
 	e, compileErr := Compile(cfg, compileOpts)
 	if err := config.Join(decodeErr, compileErr); err != nil {
@@ -105,10 +115,13 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	if e.rulesFile != nil {
 		go e.watchRulesFile(ctx)
 	}
-	if e.transport != nil && ctx.Done() != nil {
+	if ctx.Done() != nil {
 		go func() {
 			<-ctx.Done()
-			e.transport.CloseIdleConnections()
+			if e.transport != nil {
+				e.transport.CloseIdleConnections()
+			}
+			e.releaseStore()
 		}()
 	}
 	return e, nil
@@ -153,9 +166,11 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 	if cfg.RulesFile != "" {
 		e.rulesFile = compileRulesFile(cfg)
 	}
+	e.acquireStore(&errs, cfg, opts.Registry)
 	set, err := e.compileRules(nil, "")
 	errs = append(errs, config.List(err)...)
 	if err := errs.Err(); err != nil {
+		e.releaseStore()
 		return nil, err
 	}
 	if e.rulesFile == nil {
@@ -190,12 +205,20 @@ type Checked struct {
 // backend fail closed, each with its location, or else the rules and the
 // warnings the engine would log at load.
 func Check(raw any) (*Checked, error) {
+	return CheckWith(raw, &state.Registry{DryRun: true})
+}
+
+// CheckWith is Check with the stores of registry, a DryRun one, shared
+// with the other backends of one krakend.json: what they configure and
+// define in a store must agree.
+func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	cfg, decodeErr := config.Decode(raw)
-	e, compileErr := Compile(cfg, Options{})
+	e, compileErr := Compile(cfg, Options{Registry: registry})
 	if err := config.Join(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
 	defer e.transport.CloseIdleConnections()
+	defer e.releaseStore()
 	set := e.current.Load()
 	if set == nil { // the rules_file is missing or invalid
 		return nil, e.rulesFile.failure
@@ -247,6 +270,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend)
+			e.compileRuleState(errs, loc.At, r, rc)
 		}
 	}
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
@@ -305,18 +329,18 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 
 	switch rc.Actions() {
 	case 0:
-		errs.Add(loc, "has no action: give it a response, responses or a delegate")
+		errs.Add(loc, "has no action: give it a response, responses, a delegate or a crud")
 	case 1:
 		switch {
 		case rc.Response != nil:
 			r.action = compileResponse(errs, loc.Field("response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
-		default:
+		case rc.Delegate != nil:
 			r.action = compileDelegate(errs, loc.Field("delegate"), rc.Delegate, be)
-		}
+		} // crud: compileRuleState
 	default:
-		errs.Add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
+		errs.Add(loc, "has more than one of response, responses, delegate and crud: a rule has exactly one action")
 	}
 }
 
@@ -330,6 +354,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	x := e.exchanges.Get().(*exchange)
 	x.reset(req, e.bodyLimits)
+	x.store = e.store
 	defer e.release(x)
 
 	r := set.find(x)
@@ -393,7 +418,10 @@ func (x *exchange) applies(r *rule) bool {
 	if !r.matches(x) {
 		return false
 	}
-	return r.probability >= 1 || rand.Float64() < r.probability
+	if r.probability < 1 && rand.Float64() >= r.probability {
+		return false
+	}
+	return r.scenario == nil || r.scenario.holds(x)
 }
 
 func (e *Engine) release(x *exchange) {

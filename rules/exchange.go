@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"krakend-rules/state"
 	"net/http"
 	"net/url"
 	"time"
@@ -21,6 +22,9 @@ type exchange struct {
 	rule       *rule    // nil when no rule matched
 	count      uint64   // this request's number among those the rule answered
 	debugValue []string // DebugHeader's value, when debug_header is on
+
+	store    state.Store // the engine's, for templates
+	stateErr error       // the store failed while a scenario was tried
 }
 
 func (x *exchange) reset(req *http.Request, limits bodyLimits) {

@@ -169,6 +169,12 @@ func explainRule(r *rule, x *exchange, draw bool) (Miss, bool) {
 			return m, false
 		}
 	}
+	if r.scenario != nil {
+		if reason := r.scenario.explain(x); reason != "" {
+			m.Reason = reason
+			return m, false
+		}
+	}
 	return m, true
 }
 

@@ -129,3 +129,33 @@ func TestDebugLogGivesNearMissesWhenNoRuleMatched(t *testing.T) {
 		}
 	}
 }
+
+// A rule waiting for a scenario state says which state the scenario is in,
+// and explaining a rule that moves a scenario does not move it.
+func TestExplainSaysWhichStateAScenarioIsInAndMovesNone(t *testing.T) {
+	e := newEngine(t, `{"store": {"name": "explain-scenario"}, "rules": [
+	  {"name": "after", "match": {"path": "/todo"}, "scenario": {"name": "todo", "state": "added"}, "response": {"status": 200, "body": ["one"]}},
+	  {"name": "add", "match": {"path": "/todo", "methods": ["POST"]}, "scenario": {"name": "todo", "next": "added"}, "response": {"status": 201}},
+	  {"name": "before", "match": {"path": "/todo"}, "response": {"status": 200, "body": []}}
+	]}`, nil)
+	ex := e.Explain(backendRequest(t, "GET", "http://b/todo", "", nil))
+	if ex.Rule != "before" || len(ex.Tried) != 2 || ex.Tried[0].Reason != `its conditions held; scenario "todo" is in state "Started", not "added"` {
+		t.Fatalf("%+v", ex)
+	}
+	for range 2 {
+		if ex := e.Explain(backendRequest(t, "POST", "http://b/todo", "", nil)); ex.Rule != "add" {
+			t.Fatalf("POST explained as %q, want add", ex.Rule)
+		}
+	}
+	// The explanations moved nothing: a GET is still answered before the
+	// POST, and the gateway's first POST moves the scenario.
+	if ex := e.Explain(backendRequest(t, "GET", "http://b/todo", "", nil)); ex.Rule != "before" {
+		t.Fatalf("GET after explaining POSTs explained as %q, want before", ex.Rule)
+	}
+	if res, _ := serve(e, backendRequest(t, "POST", "http://b/todo", "", nil)); res.StatusCode != 201 {
+		t.Fatalf("POST answered %d, want 201", res.StatusCode)
+	}
+	if res, body := serve(e, backendRequest(t, "GET", "http://b/todo", "", nil)); res.StatusCode != 200 || body != `["one"]` {
+		t.Fatalf("GET after the POST answered %d %s", res.StatusCode, body)
+	}
+}

@@ -145,9 +145,10 @@ const (
 
 func newRuleShape(rc *config.Rule, r *rule) ruleShape {
 	s := ruleShape{
-		rule:    rc,
-		empty:   isEmptyMatch(rc.Match),
-		certain: rc.Active == nil && (rc.Probability == nil || *rc.Probability >= 1),
+		rule:  rc,
+		empty: isEmptyMatch(rc.Match),
+		certain: rc.Active == nil && (rc.Probability == nil || *rc.Probability >= 1) &&
+			rc.Scenario == nil && rc.CRUD == nil, // state.go: a scenario's state, a crud rule's own paths
 	}
 	if rc.Match == nil || rc.Match.Path == "" {
 		return s

@@ -342,6 +342,10 @@ func (r *response) fail(w http.ResponseWriter, x *exchange, err error) {
 		x.fail(w, http.StatusNotFound, "no such body_file")
 		return
 	}
+	if stateFailed(w, x, err) {
+		r.log.Warning("rule", strconv.Quote(x.ruleName()), "could not render its response to", x.requestLine(), "-", err)
+		return
+	}
 	r.log.Error("rule", strconv.Quote(x.ruleName()), "could not render its response to", x.requestLine(), "-", err)
 	x.fail(w, http.StatusInternalServerError, "response template failed")
 }

@@ -60,6 +60,7 @@ func (b *boundTemplates) funcs() template.FuncMap {
 		"env": env,
 	}
 	addHelperFuncs(m, b)
+	b.stateFuncs(m) // statefuncs.go
 	return m
 }
 

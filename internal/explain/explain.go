@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"krakend-rules/rules"
+	"krakend-rules/state"
 )
 
 // Request is a client request, as curl would send it to the gateway.
@@ -144,7 +145,9 @@ func Explain(content []byte, sel Select, req Request) (*Result, error) {
 func (r *Result) run(raw any, body []byte, contentLength int64) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	engine, err := rules.New(ctx, raw, rules.Options{})
+	// A dry-run registry: explaining never connects to a Redis store nor
+	// writes a persist_file, and state starts as a fresh gateway's.
+	engine, err := rules.New(ctx, raw, rules.Options{Registry: &state.Registry{DryRun: true}})
 	if err != nil {
 		return fmt.Errorf("the configuration does not load (the backend fails closed, answering 500):\n%v", err)
 	}
