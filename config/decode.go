@@ -62,6 +62,15 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		member{"max_shadow_bytes", func(loc Path, v any) { positive(errs, loc, v, &cfg.MaxShadowBytes) }},
 		member{"label", func(loc Path, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc Path, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
+		member{"stats_log_interval", func(loc Path, v any) {
+			if cfg.StatsLogInterval = str(errs, loc, v); cfg.StatsLogInterval != "" {
+				d, err := parseStatsLogInterval(cfg.StatsLogInterval)
+				if err != nil {
+					errs.Add(loc, "%v", err)
+				}
+				cfg.StatsLogEvery = d
+			}
+		}},
 	)
 	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {
 		errs.Add(At("reload_interval"), "goes with rules_file")
@@ -78,6 +87,7 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { r.Mode = decodeMode(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
+		member{"stats", func(loc Path, v any) { r.Stats = decodeStats(errs, loc, v) }},
 		member{"delay", func(loc Path, v any) {
 			if r.Delay = str(errs, loc, v); r.Delay != "" {
 				d, err := parseDelay(r.Delay)
@@ -200,6 +210,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 		}},
 		member{"fallback", func(loc Path, v any) { d.Fallback = decodeFallback(errs, loc, v) }},
 		member{"shadow", func(loc Path, v any) { d.Shadow = decodeResponse(errs, loc, v) }},
+		member{"record", func(loc Path, v any) { d.Record = decodeRecord(errs, loc, v) }},
 	)
 	return d
 }
@@ -221,6 +232,7 @@ func decodeFallback(errs *Errors, loc Path, raw any) *Fallback {
 		member{"response", func(loc Path, v any) { f.Response = decodeResponse(errs, loc, v) }},
 		member{"responses", func(loc Path, v any) { f.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { f.Mode = decodeMode(errs, loc, v) }},
+		member{"recorded", func(loc Path, v any) { f.Recorded = boolean(errs, loc, v) }},
 	); !ok {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 var objectTypes = []reflect.Type{
 	reflect.TypeFor[Config](), reflect.TypeFor[Rule](), reflect.TypeFor[Match](),
 	reflect.TypeFor[Response](), reflect.TypeFor[Delegate](), reflect.TypeFor[Fallback](),
-	reflect.TypeFor[Active](),
+	reflect.TypeFor[Active](), reflect.TypeFor[Record](), reflect.TypeFor[RecordKey](), reflect.TypeFor[Stats](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -68,7 +68,8 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}}
 	rule["response"] = map[string]any{}
 	rule["responses"] = []any{map[string]any{}}
-	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}}
+	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}, "record": map[string]any{"key": map[string]any{}}}
+	rule["stats"] = map[string]any{}
 	rule["active"] = map[string]any{}
 	everything["rules"] = []any{rule}
 	if _, err := Decode(everything); err == nil { // nulls are wrong everywhere
@@ -88,6 +89,13 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"fallback": o}}}}
 		}},
 		{reflect.TypeFor[Active](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"active": o}}} }},
+		{reflect.TypeFor[Record](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"record": o}}}}
+		}},
+		{reflect.TypeFor[RecordKey](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"record": map[string]any{"key": o}}}}}
+		}},
+		{reflect.TypeFor[Stats](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"stats": o}}} }},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

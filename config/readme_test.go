@@ -14,13 +14,16 @@ import (
 // readmeSections are the sections of README.md whose field table documents
 // each object type.
 var readmeSections = map[reflect.Type]string{
-	reflect.TypeFor[Config]():   "### `krakend-rules`",
-	reflect.TypeFor[Rule]():     "### A rule",
-	reflect.TypeFor[Match]():    "### `match`",
-	reflect.TypeFor[Response](): "### `response`",
-	reflect.TypeFor[Delegate](): "### `delegate`",
-	reflect.TypeFor[Fallback](): "### Graduation fallback",
-	reflect.TypeFor[Active]():   "### Time windows",
+	reflect.TypeFor[Config]():    "### `krakend-rules`",
+	reflect.TypeFor[Rule]():      "### A rule",
+	reflect.TypeFor[Match]():     "### `match`",
+	reflect.TypeFor[Response]():  "### `response`",
+	reflect.TypeFor[Delegate]():  "### `delegate`",
+	reflect.TypeFor[Fallback]():  "### Graduation fallback",
+	reflect.TypeFor[Active]():    "### Time windows",
+	reflect.TypeFor[Record]():    "### Recording real answers",
+	reflect.TypeFor[RecordKey](): "#### The key of a recording",
+	reflect.TypeFor[Stats]():     "### Rule statistics",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

@@ -28,12 +28,17 @@ var SchemaKeywords = map[string]Keywords{
 	"Config.max_response_bytes": {"minimum": 1, "default": DefaultMaxResponseBytes},
 	"Config.max_shadow_bytes":   {"minimum": 1, "default": DefaultMaxShadowBytes},
 	"Config.label":              {"minLength": 1},
+	"Config.stats_log_interval": {
+		"pattern":  "^(" + durationPattern + ")?$",
+		"examples": []any{"1m", "30s"},
+	},
 
 	"Rule": {
 		"oneOf": []any{
 			Keywords{"required": []any{"response"}},
 			Keywords{"required": []any{"responses"}},
 			Keywords{"required": []any{"delegate"}},
+			Keywords{"required": []any{"stats"}},
 		},
 		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
 	},
@@ -109,15 +114,31 @@ var SchemaKeywords = map[string]Keywords{
 	},
 
 	"Fallback": {
-		"oneOf": []any{
+		// response or responses, not both; or recorded alone.
+		"anyOf": []any{
 			Keywords{"required": []any{"response"}},
 			Keywords{"required": []any{"responses"}},
+			Keywords{"required": []any{"recorded"}, "properties": Keywords{"recorded": Keywords{"const": true}}},
 		},
+		"not":              Keywords{"required": []any{"response", "responses"}},
 		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
 	},
 	"Fallback.on_status": {"items": refStatus, "default": DefaultFallbackStatuses},
 	"Fallback.responses": {"minItems": 1},
 	"Fallback.mode":      mode,
+	"Fallback.recorded":  {"default": false},
+
+	"Record":                 {"required": []any{"file"}},
+	"Record.file":            {"minLength": 1, "examples": []any{"recorded.json"}},
+	"Record.headers":         {"items": refHeaderName, "default": []any{"Content-Type"}},
+	"Record.exclude_headers": {"items": refHeaderName},
+	"Record.max_entries":     {"minimum": 1, "default": DefaultRecordMaxEntries},
+	"Record.max_bytes":       {"minimum": 1, "maximum": MaxRecordBytes, "default": DefaultRecordMaxBytes},
+	"RecordKey.query":        {"items": Keywords{"minLength": 1}},
+	"RecordKey.headers":      {"items": refHeaderName},
+	"RecordKey.body":         {"default": false},
+
+	"Stats.format": {"enum": []any{"json", "prometheus"}, "default": "json"},
 
 	"Active": {"minProperties": 1},
 	"Active.from": {

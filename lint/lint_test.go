@@ -72,7 +72,7 @@ func TestFindings(t *testing.T) {
 				`error: ` + where + `rules[0].response.status: must be an HTTP status from 100 to 599, got 99`,
 			}},
 		{"an error with no place of its own points at its parent", noOp, noOpBackend, `{"rules": [{"name": "x"}]}`,
-			[]string{`error: ` + where + `rules[0]: has no action: give it a response, responses or a delegate`}},
+			[]string{`error: ` + where + `rules[0]: has no action: give it a response, responses, a delegate or stats`}},
 		{"no krakend-rules object", "", "", `null, "other": {}`, nil}, // replaced below
 		{"a rule that never applies", noOp, noOpBackend,
 			`{"rules": [{"name": "all", "response": {}}, {"name": "late", "match": {"path": "/orders/1"}, "delegate": {}}]}`,

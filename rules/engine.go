@@ -24,6 +24,7 @@ type Engine struct {
 	transport   *http.Transport // owned by the engine, closed with its context
 	backend     *backend
 	log         *logger
+	label       string // the backend's label, which keys its rules' statistics
 	exchanges   sync.Pool
 
 	inline    []config.Rule // kept to recompile with each new rules_file
@@ -63,6 +64,7 @@ type rule struct {
 	action      action
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
+	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
@@ -103,6 +105,10 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	if e.rulesFile != nil {
 		go e.watchRulesFile(ctx)
 	}
+	e.backend.records.start(ctx)
+	if cfg.StatsLogEvery > 0 {
+		go e.logStats(ctx, cfg.StatsLogEvery)
+	}
 	if e.transport != nil && ctx.Done() != nil {
 		go func() {
 			<-ctx.Done()
@@ -123,6 +129,7 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 		bodyLimits:  bodyLimits{bytes: cfg.MaxBodyBytes, depth: cfg.MaxBodyDepth},
 		debugHeader: cfg.DebugHeader,
 		log:         log,
+		label:       cfg.Label(),
 		inline:      cfg.Rules,
 	}
 	transport := opts.Transport
@@ -240,6 +247,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 			probability: 1,
 			logAnswered: "rule " + strconv.Quote(name) + " answered",
 			debugValue:  []string{sanitizeHeaderValue(name)},
+			stats:       processStats.of(e.label, name),
 		}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
@@ -301,18 +309,20 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 
 	switch rc.Actions() {
 	case 0:
-		errs.Add(loc, "has no action: give it a response, responses or a delegate")
+		errs.Add(loc, "has no action: give it a response, responses, a delegate or stats")
 	case 1:
 		switch {
 		case rc.Response != nil:
 			r.action = compileResponse(errs, loc.Field("response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
+		case rc.Stats != nil:
+			r.action = compileStats(rc.Stats)
 		default:
 			r.action = compileDelegate(errs, loc.Field("delegate"), rc.Delegate, be)
 		}
 	default:
-		errs.Add(loc, "has more than one of response, responses and delegate: a rule has exactly one action")
+		errs.Add(loc, "has more than one of response, responses, delegate and stats: a rule has exactly one action")
 	}
 }
 
@@ -352,9 +362,10 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if r.delay != nil && !r.delay.wait(req.Context()) {
 		x.fail(w, http.StatusGatewayTimeout, "request ended during the rule's delay")
-		return
+	} else {
+		r.action.serve(w, x)
 	}
-	r.action.serve(w, x)
+	r.stats.count(x.outcome, x.now().UnixNano())
 }
 
 // find returns the first rule that applies to the request, or nil.

@@ -1,0 +1,228 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Rule statistics are counted for the whole gateway process: one ruleStats
+// per backend label and rule name, made when the rule is compiled and
+// referenced from it, so that counting a request is a few atomic adds and
+// no allocation. A rules_file reload compiles its rules again and finds
+// the counters of the names it already had, which go on counting.
+
+// outcome is what became of a request a rule matched; the zero value is
+// an answer from the rule itself.
+type outcome uint8
+
+const (
+	outcomeAnswered  outcome = iota // a response, responses or stats answered
+	outcomeDelegated                // the backend's answer was passed back
+	outcomeFallback                 // a fallback (or a recording) answered for the backend
+	outcomeFailed                   // the plugin answered an error: backend failure, template failure, request ended
+)
+
+// ruleStats are one rule's counters.
+type ruleStats struct {
+	backend, rule string
+
+	answered, delegated, fallback, failed atomic.Int64
+	lastMatched                           atomic.Int64 // Unix nanoseconds; 0: never
+}
+
+// count records a request the rule matched at now (Unix nanoseconds).
+func (s *ruleStats) count(o outcome, now int64) {
+	switch o {
+	case outcomeAnswered:
+		s.answered.Add(1)
+	case outcomeDelegated:
+		s.delegated.Add(1)
+	case outcomeFallback:
+		s.fallback.Add(1)
+	default:
+		s.failed.Add(1)
+	}
+	s.lastMatched.Store(now)
+}
+
+type statsKey struct{ backend, rule string }
+
+// statsRegistry holds the counters of every rule the process compiled.
+type statsRegistry struct {
+	mu    sync.Mutex
+	rules map[statsKey]*ruleStats
+}
+
+// processStats are the statistics a stats action answers: the whole
+// gateway's, since KrakenD loads the plugin once per process.
+var processStats = &statsRegistry{rules: map[statsKey]*ruleStats{}}
+
+// of returns the counters of a backend's rule, made on first use.
+func (r *statsRegistry) of(backend, rule string) *ruleStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := statsKey{backend, rule}
+	s := r.rules[k]
+	if s == nil {
+		s = &ruleStats{backend: backend, rule: rule}
+		r.rules[k] = s
+	}
+	return s
+}
+
+// StatsRow is one rule's statistics, as the JSON format writes them.
+type StatsRow struct {
+	Backend   string `json:"backend"`
+	Rule      string `json:"rule"`
+	Answered  int64  `json:"answered"`
+	Delegated int64  `json:"delegated"`
+	Fallback  int64  `json:"fallback"`
+	Failed    int64  `json:"failed"`
+	// LastMatched is RFC 3339 with nanoseconds, UTC; "" when never.
+	LastMatched string `json:"last_matched"`
+
+	lastMatched int64
+}
+
+func (s *ruleStats) row() StatsRow {
+	row := StatsRow{
+		Backend: s.backend, Rule: s.rule,
+		Answered: s.answered.Load(), Delegated: s.delegated.Load(),
+		Fallback: s.fallback.Load(), Failed: s.failed.Load(),
+		lastMatched: s.lastMatched.Load(),
+	}
+	if row.lastMatched != 0 {
+		row.LastMatched = time.Unix(0, row.lastMatched).UTC().Format(time.RFC3339Nano)
+	}
+	return row
+}
+
+func (row StatsRow) total() int64 { return row.Answered + row.Delegated + row.Fallback + row.Failed }
+
+// snapshot reads every rule's counters, ordered by backend then rule.
+func (r *statsRegistry) snapshot() []StatsRow {
+	r.mu.Lock()
+	all := make([]*ruleStats, 0, len(r.rules))
+	for _, s := range r.rules {
+		all = append(all, s)
+	}
+	r.mu.Unlock()
+	rows := make([]StatsRow, len(all))
+	for i, s := range all {
+		rows[i] = s.row()
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Backend != rows[j].Backend {
+			return rows[i].Backend < rows[j].Backend
+		}
+		return rows[i].Rule < rows[j].Rule
+	})
+	return rows
+}
+
+// statsJSON writes {"rules": [...]}.
+func statsJSON(rows []StatsRow) []byte {
+	if rows == nil {
+		rows = []StatsRow{}
+	}
+	b, _ := json.Marshal(struct {
+		Rules []StatsRow `json:"rules"`
+	}{rows}) // strings and integers: it cannot fail
+	return b
+}
+
+// PrometheusContentType is the type of the text exposition format 0.0.4.
+const PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// statsPrometheus writes the text exposition format 0.0.4: one counter
+// family by outcome, one gauge of the last match.
+func statsPrometheus(rows []StatsRow) []byte {
+	var b strings.Builder
+	b.WriteString("# HELP krakend_rules_requests_total Requests a krakend-rules rule matched, by outcome: answered (by the rule), delegated, fallback, failed.\n")
+	b.WriteString("# TYPE krakend_rules_requests_total counter\n")
+	for _, row := range rows {
+		for _, c := range [...]struct {
+			outcome string
+			n       int64
+		}{{"answered", row.Answered}, {"delegated", row.Delegated}, {"fallback", row.Fallback}, {"failed", row.Failed}} {
+			b.WriteString("krakend_rules_requests_total{")
+			labels(&b, row)
+			b.WriteString(`,outcome="` + c.outcome + `"} ` + strconv.FormatInt(c.n, 10) + "\n")
+		}
+	}
+	b.WriteString("# HELP krakend_rules_last_matched_timestamp_seconds When a krakend-rules rule last matched a request, in Unix seconds; 0 when never.\n")
+	b.WriteString("# TYPE krakend_rules_last_matched_timestamp_seconds gauge\n")
+	for _, row := range rows {
+		b.WriteString("krakend_rules_last_matched_timestamp_seconds{")
+		labels(&b, row)
+		b.WriteString("} " + strconv.FormatFloat(float64(row.lastMatched)/1e9, 'f', -1, 64) + "\n")
+	}
+	return []byte(b.String())
+}
+
+func labels(b *strings.Builder, row StatsRow) {
+	b.WriteString(`backend="` + escapeLabel(row.Backend) + `",rule="` + escapeLabel(row.Rule) + `"`)
+}
+
+// escapeLabel escapes a label value as the text format wants: backslash,
+// double quote and line feed.
+func escapeLabel(s string) string {
+	if !strings.ContainsAny(s, "\\\"\n") {
+		return s
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// logStats logs this backend's busiest rules at INFO every interval, on
+// one line, until ctx ends.
+func (e *Engine) logStats(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if line := e.statsLine(time.Now()); line != "" {
+				e.log.Info(line)
+			}
+		}
+	}
+}
+
+// statsTop is how many rules a periodic summary names.
+const statsTop = 5
+
+// statsLine sums up the busiest rules of the rules in force.
+func (e *Engine) statsLine(now time.Time) string {
+	set := e.current.Load()
+	if set == nil {
+		return ""
+	}
+	rows := make([]StatsRow, 0, len(set.rules))
+	for _, r := range set.rules {
+		rows = append(rows, r.stats.row())
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total() > rows[j].total() })
+	var parts []string
+	for _, row := range rows[:min(len(rows), statsTop)] {
+		last := "never matched"
+		if row.lastMatched != 0 {
+			last = "last matched " + now.Sub(time.Unix(0, row.lastMatched)).Round(time.Millisecond).String() + " ago"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d answered, %d delegated, %d fallback, %d failed, %s",
+			strconv.Quote(row.Rule), row.Answered, row.Delegated, row.Fallback, row.Failed, last))
+	}
+	more := ""
+	if n := len(rows) - statsTop; n > 0 {
+		more = " (and " + plural(n, "more rule") + ")"
+	}
+	return "stats, busiest first: " + strings.Join(parts, "; ") + more
+}
