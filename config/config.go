@@ -99,8 +99,8 @@ type Config struct {
 	DebugHeader bool `json:"debug_header"`
 
 	// StatsLogInterval ("stats_log_interval") logs, at INFO and on one line
-	// every interval, the counts of this backend's busiest rules (see
-	// Stats): a Go duration of at least 1s, such as "1m". Default: never.
+	// every interval, the statistics of this backend's five busiest rules: a
+	// Go duration of at least 1s, such as "1m". Default: never.
 	StatsLogInterval string `json:"stats_log_interval"`
 	// StatsLogEvery is StatsLogInterval decoded; 0 when it is not set.
 	StatsLogEvery time.Duration `json:"-"`

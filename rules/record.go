@@ -110,6 +110,11 @@ func (r *recording) key(x *exchange) *requestKey {
 	for _, h := range r.headers {
 		k.header = append(k.header, part("header", h, x.req.Header[h]))
 	}
+	// A pattern must be UTF-8: a path or value that is not cannot be
+	// written as one, and is not recorded.
+	if !utf8.ValidString(k.path) || !validValues(k.query) || !validValues(k.header) {
+		return nil
+	}
 	if r.body && x.req.Body != nil && x.req.Body != http.NoBody && x.req.ContentLength != 0 {
 		body, ok := x.body.JSON()
 		if !ok {
@@ -127,6 +132,15 @@ func (r *recording) key(x *exchange) *requestKey {
 		k.body = canonical
 	}
 	return k.named(&name)
+}
+
+func validValues(kvs []keyValue) bool {
+	for _, kv := range kvs {
+		if !utf8.ValidString(kv.value) {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *requestKey) named(b *strings.Builder) *requestKey {

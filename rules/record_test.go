@@ -18,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/gobwas/glob"
 )
 
 // closedPort is a loopback address nothing listens on.
@@ -406,4 +409,26 @@ func TestRecordFileIsWrittenWhenTheContextEnds(t *testing.T) {
 	if rules := readRecordFile(t, path); len(rules) != 1 || rules[0].Name != "GET /s" {
 		t.Errorf("written at stop: %+v", rules)
 	}
+}
+
+// FuzzLiteralGlob: whatever a path or value holds, its literal pattern
+// compiles, matches it, and does not match it with a byte more.
+func FuzzLiteralGlob(f *testing.F) {
+	for _, s := range []string{"/orders/7", "/a*b?[c]{d,e}\\", "!x", "~y", "", "/**/", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip("a key that is not UTF-8 is not recorded")
+		}
+		for _, c := range []glob.Compiler{pathGlobs, valueGlobs} {
+			p, err := compilePattern(c, literalGlob(s))
+			if err != nil {
+				t.Fatalf("%q: %v", s, err)
+			}
+			if !p.matchOne(s) || p.matchOne(s+"x") || p.matchOne("x"+s) {
+				t.Fatalf("%q: the literal pattern %q matches wrongly", s, literalGlob(s))
+			}
+		}
+	})
 }
