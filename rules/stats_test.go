@@ -170,8 +170,8 @@ func TestStatsAction(t *testing.T) {
 	}
 	want := map[string]float64{
 		`krakend_rules_requests_total{backend="odd \"label\" \\ with\nnewline",rule="r \"1\"",outcome="answered"}`: 1,
-		`krakend_rules_requests_total{backend="stats-endpoint",rule="json",outcome="answered"}`:                      1,
-		`krakend_rules_requests_total{backend="stats-endpoint",rule="prom",outcome="failed"}`:                        0,
+		`krakend_rules_requests_total{backend="stats-endpoint",rule="json",outcome="answered"}`:                    1,
+		`krakend_rules_requests_total{backend="stats-endpoint",rule="prom",outcome="failed"}`:                      0,
 	}
 	for k, v := range want {
 		if got, ok := samples[k]; !ok || got != v {
