@@ -106,6 +106,7 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 		go e.watchRulesFile(ctx)
 	}
 	e.backend.records.start(ctx)
+	statsClock.attach(ctx)
 	if cfg.StatsLogEvery > 0 {
 		go e.logStats(ctx, cfg.StatsLogEvery)
 	}
@@ -365,7 +366,7 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	} else {
 		r.action.serve(w, x)
 	}
-	r.stats.count(x.outcome, x.now().UnixNano())
+	r.stats.count(x.outcome, x.sinceStatsEpoch())
 }
 
 // find returns the first rule that applies to the request, or nil.

@@ -65,7 +65,7 @@ func compileRecord(errs *config.Errors, loc config.Path, cfg *config.Record, be 
 		}
 		r.body = cfg.Key.Body
 	}
-	excluded := map[string]bool{DebugHeader: true}
+	excluded := map[string]bool{DebugHeader: true, "Content-Length": true} // the length is the body's
 	for _, h := range config.SensitiveHeaders {
 		excluded[h] = true
 	}

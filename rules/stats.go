@@ -34,10 +34,82 @@ type ruleStats struct {
 	backend, rule string
 
 	answered, delegated, fallback, failed atomic.Int64
-	lastMatched                           atomic.Int64 // Unix nanoseconds; 0: never
+	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
 }
 
-// count records a request the rule matched at now (Unix nanoseconds).
+// statsEpoch is the process's reference for the times of last matches.
+var statsEpoch = time.Now()
+
+// sinceStatsEpoch is the request's time, as nanoseconds after statsEpoch
+// plus one, so that 0 stays "never". Reading a clock would cost a static
+// answer more than the rest of it: a request whose time was read already
+// (by an active window, a template) gives its own, and the others the
+// statsClock's, which is at most statsTick old.
+func (x *exchange) sinceStatsEpoch() int64 {
+	if !x.clock.IsZero() {
+		return int64(x.clock.Sub(statsEpoch)) + 1
+	}
+	if now := statsClock.now.Load(); now != 0 {
+		return now
+	}
+	return int64(time.Since(statsEpoch)) + 1
+}
+
+// statsTick is how often the statsClock is read.
+const statsTick = 10 * time.Millisecond
+
+// statsClock is a coarse clock, read every statsTick by one goroutine
+// while any engine's context lasts; 0 when none runs, and the time is
+// then read for each request.
+var statsClock coarseClock
+
+type coarseClock struct {
+	now   atomic.Int64 // from sinceStatsEpoch; 0 when not running
+	mu    sync.Mutex
+	users int
+	stop  chan struct{}
+}
+
+// attach keeps the clock running until ctx ends (and every other that
+// attached).
+func (c *coarseClock) attach(ctx context.Context) {
+	c.mu.Lock()
+	if c.users++; c.users == 1 {
+		c.stop = make(chan struct{})
+		go c.run(c.stop)
+	}
+	c.mu.Unlock()
+	if ctx.Done() == nil {
+		return // never ends: the clock runs as long as the process
+	}
+	go func() {
+		<-ctx.Done()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.users--; c.users == 0 {
+			close(c.stop)
+		}
+	}()
+}
+
+func (c *coarseClock) run(stop chan struct{}) {
+	defer c.now.Store(0)
+	t := time.NewTicker(statsTick)
+	defer t.Stop()
+	for {
+		c.now.Store(int64(time.Since(statsEpoch)) + 1)
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// statsTime is the wall-clock time of a sinceStatsEpoch value.
+func statsTime(since int64) time.Time { return statsEpoch.Add(time.Duration(since - 1)) }
+
+// count records a request the rule matched at now (from sinceStatsEpoch).
 func (s *ruleStats) count(o outcome, now int64) {
 	switch o {
 	case outcomeAnswered:
@@ -88,7 +160,7 @@ type StatsRow struct {
 	// LastMatched is RFC 3339 with nanoseconds, UTC; "" when never.
 	LastMatched string `json:"last_matched"`
 
-	lastMatched int64
+	lastMatched time.Time // zero when never
 }
 
 func (s *ruleStats) row() StatsRow {
@@ -96,10 +168,10 @@ func (s *ruleStats) row() StatsRow {
 		Backend: s.backend, Rule: s.rule,
 		Answered: s.answered.Load(), Delegated: s.delegated.Load(),
 		Fallback: s.fallback.Load(), Failed: s.failed.Load(),
-		lastMatched: s.lastMatched.Load(),
 	}
-	if row.lastMatched != 0 {
-		row.LastMatched = time.Unix(0, row.lastMatched).UTC().Format(time.RFC3339Nano)
+	if since := s.lastMatched.Load(); since != 0 {
+		row.lastMatched = statsTime(since)
+		row.LastMatched = row.lastMatched.UTC().Format(time.RFC3339Nano)
 	}
 	return row
 }
@@ -162,7 +234,11 @@ func statsPrometheus(rows []StatsRow) []byte {
 	for _, row := range rows {
 		b.WriteString("krakend_rules_last_matched_timestamp_seconds{")
 		labels(&b, row)
-		b.WriteString("} " + strconv.FormatFloat(float64(row.lastMatched)/1e9, 'f', -1, 64) + "\n")
+		seconds := 0.0
+		if !row.lastMatched.IsZero() {
+			seconds = float64(row.lastMatched.UnixNano()) / 1e9
+		}
+		b.WriteString("} " + strconv.FormatFloat(seconds, 'f', -1, 64) + "\n")
 	}
 	return []byte(b.String())
 }
@@ -214,8 +290,8 @@ func (e *Engine) statsLine(now time.Time) string {
 	var parts []string
 	for _, row := range rows[:min(len(rows), statsTop)] {
 		last := "never matched"
-		if row.lastMatched != 0 {
-			last = "last matched " + now.Sub(time.Unix(0, row.lastMatched)).Round(time.Millisecond).String() + " ago"
+		if !row.lastMatched.IsZero() {
+			last = "last matched " + now.Sub(row.lastMatched).Round(time.Millisecond).String() + " ago"
 		}
 		parts = append(parts, fmt.Sprintf("%s: %d answered, %d delegated, %d fallback, %d failed, %s",
 			strconv.Quote(row.Rule), row.Answered, row.Delegated, row.Fallback, row.Failed, last))
