@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -17,7 +18,12 @@ import (
 // answers from the recording once the backend is stopped, then serves the
 // recorded file as the rules_file of a second gateway with no backend.
 func TestRecordingThroughTheGateway(t *testing.T) {
+	var failing atomic.Bool
 	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if failing.Load() {
+			w.WriteHeader(503)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("ETag", `"`+r.URL.Path+`"`)
 		w.Header().Set("Set-Cookie", "session=secret-cookie")
@@ -63,6 +69,10 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 		t.Errorf("the record file (%v):\n%s", err, content)
 	}
 
+	failing.Store(true)
+	expect(t, "the backend answers 503: the recording answers", g.get("/rec/1?page=2", "X-Tenant", "acme"), 200, first,
+		"X-Krakend-Rule", "orders (fallback: backend answered 503, recorded answer)")
+	expect(t, "the backend answers 503, nothing recorded: its own answer", g.get("/rec/9"), 503, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	backend.Shutdown(ctx)
