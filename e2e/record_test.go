@@ -37,8 +37,15 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 				"record":{"file":`+strconv.Quote(file)+`,"key":{"query":["page"],"headers":["X-Tenant"]},
 					"headers":["Content-Type","ETag","Set-Cookie","X-Api-Token"],"exclude_headers":["X-Api-Token"]},
 				"fallback":{"recorded":true}}}]}`),
+		endpoint("POST", "/search", backend.url, "/search", nil, nil,
+			`{"label":"search","debug_header":true,"rules":[{"name":"search","delegate":{
+				"record":{"file":`+strconv.Quote(file)+`,"key":{"body":true}},"fallback":{"recorded":true}}}]}`),
 	))
 	first := `{"path":"/orders/1","page":"2","tenant":"acme","real":true}`
+	search := func(body string) answer {
+		return g.do("POST", "/search", http.Header{"Content-Type": {"application/json"}}, strings.NewReader(body))
+	}
+	expect(t, "a search recorded by its body", search(`{"q":"shoes","page":1}`), 200, `{"path":"/search","page":"","tenant":"","real":true}`, "X-Krakend-Rule", "search")
 	expect(t, "recorded", g.get("/rec/1?page=2", "X-Tenant", "acme", "Authorization", "Bearer secret-auth"), 200, first, "X-Krakend-Rule", "orders")
 	expect(t, "recorded too", g.get("/rec/5"), 200, `{"path":"/orders/5","page":"","tenant":"","real":true}`)
 
@@ -46,7 +53,7 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		content, _ := os.ReadFile(file)
-		if strings.Count(string(content), `"name"`) == 2 {
+		if strings.Count(string(content), `"name"`) == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -64,8 +71,9 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 			Response struct{ Headers map[string]string }
 		}
 	}
-	if err := json.Unmarshal(content, &written); err != nil || len(written.Rules) != 2 ||
-		written.Rules[1].Name != `GET /orders/1 query:page="2" header:X-Tenant="acme"` || written.Rules[1].Response.Headers["Etag"] != `"/orders/1"` {
+	if err := json.Unmarshal(content, &written); err != nil || len(written.Rules) != 3 ||
+		written.Rules[1].Name != `GET /orders/1 query:page="2" header:X-Tenant="acme"` || written.Rules[1].Response.Headers["Etag"] != `"/orders/1"` ||
+		!strings.HasPrefix(written.Rules[2].Name, "POST /search body:") {
 		t.Errorf("the record file (%v):\n%s", err, content)
 	}
 
@@ -78,6 +86,9 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 	backend.Shutdown(ctx)
 	expect(t, "the backend is down: the recording answers", g.get("/rec/1?page=2", "X-Tenant", "acme"), 200, first,
 		"X-Krakend-Rule", "orders (fallback: backend unreachable, recorded answer)", "Etag", `"/orders/1"`, "Set-Cookie", "")
+	expect(t, "the same search, its keys in another order", search(`{"page":1, "q":"shoes"}`), 200, `{"path":"/search","page":"","tenant":"","real":true}`,
+		"X-Krakend-Rule", "search (fallback: backend unreachable, recorded answer)")
+	expect(t, "another search was never recorded", search(`{"q":"hats"}`), 502, `{"error":"backend unreachable","rule":"search"}`)
 	expect(t, "another tenant was never recorded", g.get("/rec/1?page=2", "X-Tenant", "other"), 502, `{"error":"backend unreachable","rule":"orders"}`)
 	if err := g.stop(); err != nil {
 		t.Fatalf("the recording gateway did not stop cleanly: %v", err)
@@ -92,4 +103,12 @@ func TestRecordingThroughTheGateway(t *testing.T) {
 		"X-Krakend-Rule", `GET /orders/1 query:page="2" header:X-Tenant="acme"`, "Etag", `"/orders/1"`, "Content-Type", "application/json")
 	expect(t, "the other recording", replay.get("/rec/5"), 200, `{"page":"","path":"/orders/5","real":true,"tenant":""}`)
 	expect(t, "not recorded: delegated to the stopped backend", replay.get("/rec/7"), 502, `{"error":"backend unreachable"}`)
+
+	replaySearch := startGateway(t, config(
+		endpoint("POST", "/search", "http://"+closedAddress(t), "/search", nil, nil, `{"label":"replay search","rules_file":`+strconv.Quote(file)+`}`),
+	))
+	h := http.Header{"Content-Type": {"application/json"}}
+	expect(t, "a search replayed by its body", replaySearch.do("POST", "/search", h, strings.NewReader(`{"q":"shoes","page":1}`)), 200,
+		`{"page":"","path":"/search","real":true,"tenant":""}`)
+	expect(t, "another search is not", replaySearch.do("POST", "/search", h, strings.NewReader(`{"q":"hats","page":1}`)), 502, `{"error":"backend unreachable"}`)
 }

@@ -115,7 +115,9 @@ func (r *recording) key(x *exchange) *requestKey {
 	if !utf8.ValidString(k.path) || !validValues(k.query) || !validValues(k.header) {
 		return nil
 	}
-	if r.body && x.req.Body != nil && x.req.Body != http.NoBody && x.req.ContentLength != 0 {
+	// A client request's ContentLength of 0 with a body means "unknown",
+	// as Lura hands them over when Content-Length is not forwarded.
+	if r.body && x.req.Body != nil && x.req.Body != http.NoBody {
 		body, ok := x.body.JSON()
 		if !ok {
 			if len(body) == 0 && x.body.done {
