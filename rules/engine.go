@@ -64,7 +64,7 @@ type rule struct {
 	action      action
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
-	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name
+	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
@@ -248,7 +248,6 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 			probability: 1,
 			logAnswered: "rule " + strconv.Quote(name) + " answered",
 			debugValue:  []string{sanitizeHeaderValue(name)},
-			stats:       processStats.of(e.label, name),
 		}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
@@ -268,6 +267,9 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 
 // install puts a rule set in force and says so.
 func (e *Engine) install(set *ruleSet, origin string) {
+	for _, r := range set.rules {
+		r.stats = processStats.of(e.label, r.name) // counted from now on; a name kept keeps its counts
+	}
 	e.current.Store(set)
 	if len(set.rules) == 0 {
 		e.log.Warning("no rules configured: every request is delegated to the backend")

@@ -96,6 +96,14 @@ func TestStatisticsSurviveReloads(t *testing.T) {
 	e := newEngine(t, `{"label":"reload-stats","rules_file":`+strconv.Quote(file)+`}`, nil)
 	serve(e, backendRequest(t, "GET", "http://b.invalid/kept", "", nil))
 	serve(e, backendRequest(t, "GET", "http://b.invalid/kept", "", nil))
+	os.WriteFile(file, []byte(`{"rules":[{"name":"kept","response":{}},{"name":"never-in-force","match":{"path":"[a-"},"response":{}}]}`), 0o644)
+	e.rulesFile.trusted = false
+	e.reloadRulesFile()
+	for _, row := range processStats.snapshot() {
+		if row.Rule == "never-in-force" {
+			t.Error("the rules of an invalid rules_file are counted")
+		}
+	}
 	write("kept", "added")
 	e.rulesFile.trusted = false
 	e.reloadRulesFile()
