@@ -90,9 +90,13 @@ func compileRecord(errs *config.Errors, loc config.Path, cfg *config.Record, be 
 	return r
 }
 
-// key returns the request's key, or nil when it has none: the key takes
-// the body and the body cannot be evaluated.
+// key returns the request's key, or nil when it has none: a HEAD request,
+// a path or value that is not UTF-8, or a body the key takes that cannot
+// be evaluated.
 func (r *recording) key(x *exchange) *requestKey {
+	if x.req.Method == http.MethodHead {
+		return nil // its answer has no body to record, only a length
+	}
 	k := &requestKey{method: x.req.Method, path: x.req.URL.Path}
 	var name strings.Builder
 	name.WriteString(k.method + " " + x.req.URL.EscapedPath())
