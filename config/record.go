@@ -28,9 +28,9 @@ type Record struct {
 	// File ("file") is the rules file written: absolute, or relative to the
 	// gateway's working directory, in a directory that exists. Loaded at
 	// start when it exists; rewritten whole, atomically (a temporary file in
-	// the same directory, synced, renamed over it), a second after the
-	// last change and when the gateway stops. Delegates that name the same
-	// file share it.
+	// the same directory, synced, renamed over it), a second after a
+	// change (with those made meanwhile) and when the gateway stops.
+	// Delegates that name the same file share it.
 	File string `json:"file"`
 
 	// Key ("key") is what, besides the method and the path, tells two
