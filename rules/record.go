@@ -232,9 +232,7 @@ func (r *recording) add(k *requestKey, status int, h http.Header, body []byte) {
 			}
 			return
 		case jsonReplaysExactly(body):
-			var compact bytes.Buffer
-			json.Compact(&compact, body) // valid: checked above
-			resp.Body = compact.Bytes()
+			resp.Body = body // encoded compact below, into the entry
 		default:
 			text := escapeTemplate(string(body))
 			resp.BodyTemplate = &text
@@ -244,7 +242,7 @@ func (r *recording) add(k *requestKey, status int, h http.Header, body []byte) {
 	if bodyAllowed(status) {
 		answer.header = append(answer.header, headerField{name: "Content-Length", values: []string{strconv.Itoa(len(answer.body))}})
 	}
-	encoded, err := json.MarshalIndent(rule, "  ", "  ")
+	encoded, err := json.Marshal(rule)
 	if err != nil {
 		return
 	}
@@ -291,45 +289,61 @@ func escapeTemplate(s string) string {
 }
 
 // jsonReplaysExactly tells whether a body is JSON that a "body" replays
-// with the same meaning: no "{{" (which would become a template) and
-// every number a 64-bit float holds exactly (KrakenD hands configurations
-// over with float64 numbers).
+// with the same meaning: no "{{" (which would become a template) and no
+// number that changes its value through a 64-bit float (KrakenD hands
+// configurations over with float64 numbers, and they are encoded again in
+// their shortest form: 1.10 stays 1.1, 12345678901234567890 would not
+// stay itself).
 func jsonReplaysExactly(body []byte) bool {
 	if bytes.Contains(body, []byte("{{")) || !json.Valid(body) {
 		return false
 	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v any
-	if d.Decode(&v) != nil {
-		return false
-	}
-	return exactNumbers(v, 0)
-}
-
-func exactNumbers(v any, depth int) bool {
-	if depth > config.MaxBodyDepthLimit {
-		return false
-	}
-	switch v := v.(type) {
-	case json.Number:
-		exact, ok := new(big.Rat).SetString(string(v))
-		f, err := v.Float64()
-		return ok && err == nil && exact.Cmp(new(big.Rat).SetFloat64(f)) == 0
-	case []any:
-		for _, e := range v {
-			if !exactNumbers(e, depth+1) {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case inString && c == '\\':
+			i++ // the escaped byte
+		case c == '"':
+			inString = !inString
+		case !inString && (c == '-' || '0' <= c && c <= '9'):
+			j := i
+			for j < len(body) && strings.IndexByte("+-.0123456789eE", body[j]) >= 0 {
+				j++
+			}
+			if !floatKeeps(body[i:j]) {
 				return false
 			}
-		}
-	case map[string]any:
-		for _, e := range v {
-			if !exactNumbers(e, depth+1) {
-				return false
-			}
+			i = j - 1
 		}
 	}
 	return true
+}
+
+// floatKeeps tells whether a JSON number keeps its value through a
+// float64 and back to its shortest text.
+func floatKeeps(number []byte) bool {
+	digits := 0
+	simple := true
+	for _, c := range number {
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case c != '-':
+			simple = false // a fraction or an exponent
+		}
+	}
+	if simple && digits <= 15 {
+		return true // an integer a float64 holds exactly
+	}
+	text := string(number)
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return false
+	}
+	exact, ok := new(big.Rat).SetString(text)
+	shortest, ok2 := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	return ok && ok2 && exact.Cmp(shortest) == 0
 }
 
 // recordFile is one record file, shared by every delegate that names it:
@@ -454,7 +468,7 @@ func (f *recordFile) load(name string) string {
 			continue
 		}
 		answer := compileResponse(&errs, loc.Field("response"), rules[i].Response, f.log)
-		encoded, _ := json.MarshalIndent(file.Rules[i], "  ", "  ")
+		encoded, _ := json.Marshal(file.Rules[i])
 		e := &recordEntry{rule: file.Rules[i], encoded: encoded, answer: answer}
 		f.entries[e.rule.Name] = f.order.PushBack(e) // the file lists the newest first
 		f.size += int64(len(encoded)) + 4

@@ -302,7 +302,7 @@ func TestRecordBounds(t *testing.T) {
 	}
 
 	bytesFile := filepath.Join(dir, "bytes.json")
-	e = newEngine(t, `{"rules":[{"name":"bounded","delegate":{"record":{"file":`+strconv.Quote(bytesFile)+`,"max_bytes":700}}}]}`, nil)
+	e = newEngine(t, `{"rules":[{"name":"bounded","delegate":{"record":{"file":`+strconv.Quote(bytesFile)+`,"max_bytes":400}}}]}`, nil)
 	for _, p := range []string{"/1", "/2", "/3", "/4"} {
 		serve(e, backendRequest(t, "GET", backend.URL+p, "", nil))
 	}
@@ -310,8 +310,8 @@ func TestRecordBounds(t *testing.T) {
 	f.flush()
 	content, _ := os.ReadFile(bytesFile)
 	rules = readRecordFile(t, bytesFile)
-	if len(content) > 700 || len(rules) == 0 || len(rules) == 4 || rules[0].Match.Path != "/4" {
-		t.Errorf("max_bytes 700: %d bytes, %d rules:\n%s", len(content), len(rules), content)
+	if len(content) > 400 || len(rules) != 2 || rules[0].Match.Path != "/4" || rules[1].Match.Path != "/3" {
+		t.Errorf("max_bytes 400 keeps /4 and /3 (about 150 bytes each): %d bytes, %d rules:\n%s", len(content), len(rules), content)
 	}
 	size = 800 // larger than max_bytes alone
 	serve(e, backendRequest(t, "GET", backend.URL+"/big", "", nil))
@@ -431,4 +431,59 @@ func FuzzLiteralGlob(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDelegateRecording delegates with and without a record of a
+// 1 KiB JSON answer: what recording adds to a delegation.
+func BenchmarkDelegateRecording(b *testing.B) {
+	answer := `{"id":1,"pad":"` + strings.Repeat("x", 1000) + `"}`
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, answer)
+	}))
+	defer backend.Close()
+	file := filepath.Join(b.TempDir(), "bench.json")
+	for _, c := range []struct{ name, delegate string }{
+		{"record=none", `{}`},
+		{"record=file", `{"record":{"file":` + strconv.Quote(file) + `,"key":{"query":["page"]}}}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			e, err := New(context.Background(), decodeJSON(b, `{"rules":[{"name":"d","delegate":`+c.delegate+`}]}`), Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				req, _ := http.NewRequest("GET", backend.URL+"/orders/1?page=2", nil)
+				e.ServeHTTP(w, req)
+				if w.code != 200 {
+					b.Fatal(w.code)
+				}
+			}
+		})
+	}
+}
+
+// TestJSONReplaysExactly tells which JSON bodies a "body" replays with the
+// same meaning.
+func TestJSONReplaysExactly(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"a":1.1,"b":[1.10,-0.5,1.5e3,0]}`:               true,
+		`{"id":9007199254740993}`:                         false, // 2^53+1: a float64 rounds it
+		`{"id":123456789012345}`:                          true,
+		`[12345678901234567890]`:                          false,
+		`{"n":1e400}`:                                     false,
+		`{"s":"12345678901234567890"}`:                    true, // a string
+		`{"s":"\"12345678901234567890 \\\" 1e400"}`:       true, // escapes inside a string
+		`{"t":"{{ .Path }}"}`:                             false,
+		`not json`:                                        false,
+		`{"a":0.30000000000000004,"b":0.1}`:               true,
+		`{"a":0.300000000000000040000000000000000000001}`: false,
+	} {
+		if got := jsonReplaysExactly([]byte(body)); got != want {
+			t.Errorf("%s: %v, want %v", body, got, want)
+		}
+	}
 }
