@@ -375,7 +375,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	}
 	w.WriteHeader(status)
 	w.Write(body) // into a recorder: where body already lies, so nothing is copied
-	if x.recordKey != nil && resp.StatusCode < 500 {
+	if x.recordKey != nil && d.record.keeps(resp.StatusCode, d.fallback) {
 		d.record.add(x.recordKey, status, h, body)
 	}
 	switch {

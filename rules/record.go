@@ -249,6 +249,12 @@ func (r *recording) add(k *requestKey, status int, h http.Header, body []byte) {
 	f.put(&recordEntry{rule: rule, encoded: encoded, answer: answer})
 }
 
+// keeps tells whether an answer of this backend status is recorded: not
+// one of 500 or more, nor one the fallback stands in for (on_status).
+func (r *recording) keeps(status int, f *fallback) bool {
+	return status < 500 && (f == nil || !f.onStatus[status])
+}
+
 // recorded returns the last recorded answer for the request, or nil.
 func (r *recording) recorded(x *exchange) action {
 	if r.file == nil || x.recordKey == nil {

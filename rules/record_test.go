@@ -241,7 +241,7 @@ func TestRecordedFallback(t *testing.T) {
 	})
 	dir := t.TempDir()
 	cfg := func(label, fallbackResponse string) string {
-		fb := `{"recorded":true,"on_status":[503]` + fallbackResponse + `}`
+		fb := `{"recorded":true,"on_status":[404,503]` + fallbackResponse + `}`
 		return `{"label":"` + label + `","debug_header":true,"rules":[{"name":"snap","delegate":{"timeout":"1s",
 			"record":{"file":` + strconv.Quote(filepath.Join(dir, label+".json")) + `},"fallback":` + fb + `}}]}`
 	}
@@ -263,6 +263,12 @@ func TestRecordedFallback(t *testing.T) {
 	res, body = get(only, "/never")
 	if res.StatusCode != 503 || body != `{"path":"/never","status":503}` {
 		t.Errorf("503 without a recording nor a response: the backend's own answer, got %d %s", res.StatusCode, body)
+	}
+	status.Store(404)
+	get(only, "/missing")
+	res, body = get(only, "/missing") // a status of on_status is not recorded
+	if res.StatusCode != 404 || res.Header.Get(DebugHeader) != "snap" {
+		t.Errorf("a 404 of on_status, passed back, was recorded: %d %s (%s)", res.StatusCode, body, res.Header.Get(DebugHeader))
 	}
 	_, body = get(withResponse, "/never")
 	if body != `{"mock":true}` {
