@@ -246,7 +246,7 @@ func (r *recording) add(k *requestKey, status int, h http.Header, body []byte) {
 	if err != nil {
 		return
 	}
-	f.put(&recordEntry{rule: rule, encoded: encoded, answer: answer})
+	f.put(&recordEntry{name: rule.Name, encoded: encoded, answer: answer})
 }
 
 // keeps tells whether an answer of this backend status is recorded: not
@@ -374,7 +374,7 @@ type recordFile struct {
 }
 
 type recordEntry struct {
-	rule    recordedRule
+	name    string // the rule's: its key
 	encoded []byte
 	answer  action
 }
@@ -460,8 +460,9 @@ func (f *recordFile) load(name string) string {
 	if err != nil {
 		return "is not a valid rules file: " + strings.ReplaceAll(err.Error(), "\n", "; ")
 	}
+	// Each rule is written back as it was found, whatever it holds.
 	var file struct {
-		Rules []recordedRule `json:"rules"`
+		Rules []json.RawMessage `json:"rules"`
 	}
 	if err := json.Unmarshal(content, &file); err != nil || len(file.Rules) != len(rules) {
 		return "is not a record file: " + name
@@ -473,11 +474,15 @@ func (f *recordFile) load(name string) string {
 			errs.Add(loc, "a record file holds named rules with a response")
 			continue
 		}
+		if _, dup := f.entries[rules[i].Name]; dup {
+			continue // the file lists the newest first: this one is older
+		}
 		answer := compileResponse(&errs, loc.Field("response"), rules[i].Response, f.log)
-		encoded, _ := json.Marshal(file.Rules[i])
-		e := &recordEntry{rule: file.Rules[i], encoded: encoded, answer: answer}
-		f.entries[e.rule.Name] = f.order.PushBack(e) // the file lists the newest first
-		f.size += int64(len(encoded)) + 4
+		var encoded bytes.Buffer
+		json.Compact(&encoded, file.Rules[i]) // valid: it was decoded
+		e := &recordEntry{name: rules[i].Name, encoded: encoded.Bytes(), answer: answer}
+		f.entries[e.name] = f.order.PushBack(e)
+		f.size += int64(encoded.Len()) + 4
 	}
 	if err := errs.InFile(name).Err(); err != nil {
 		return "is not a valid record file: " + strings.ReplaceAll(err.Error(), "\n", "; ")
@@ -490,11 +495,11 @@ func (f *recordFile) load(name string) string {
 // oldest entries past the bounds.
 func (f *recordFile) put(e *recordEntry) {
 	f.mu.Lock()
-	if old, ok := f.entries[e.rule.Name]; ok {
+	if old, ok := f.entries[e.name]; ok {
 		f.size -= int64(len(old.Value.(*recordEntry).encoded)) + 4
 		f.order.Remove(old)
 	}
-	f.entries[e.rule.Name] = f.order.PushFront(e)
+	f.entries[e.name] = f.order.PushFront(e)
 	f.size += int64(len(e.encoded)) + 4 // ",\n  " between entries
 	f.evict()
 	f.dirty = true
@@ -512,7 +517,7 @@ func (f *recordFile) evict() {
 		old := f.order.Back()
 		e := old.Value.(*recordEntry)
 		f.order.Remove(old)
-		delete(f.entries, e.rule.Name)
+		delete(f.entries, e.name)
 		f.size -= int64(len(e.encoded)) + 4
 		f.dirty = true
 	}
