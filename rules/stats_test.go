@@ -70,7 +70,7 @@ func TestRuleStatistics(t *testing.T) {
 		switch {
 		case c.rule == "never" && row.LastMatched != "":
 			t.Errorf("never matched, but last_matched is %q", row.LastMatched)
-		case c.rule != "never" && (err != nil || last.Before(before.Add(-2*time.Second)) // the coarse clock may lag on a starved CPU || last.After(time.Now())):
+		case c.rule != "never" && (err != nil || last.Before(before.Add(-2*time.Second)) || last.After(time.Now())): // the coarse clock may lag on a starved CPU
 			t.Errorf("%s: last_matched %q (%v)", c.rule, row.LastMatched, err)
 		}
 	}
