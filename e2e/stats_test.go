@@ -18,7 +18,7 @@ func TestRuleStatisticsEndpoints(t *testing.T) {
 	})
 	nowhere := "http://" + closedAddress(t)
 	g := startGateway(t, config(
-		endpoint("GET", "/s/{what}", backend.url, "/{what}", nil, nil, `{"label":"GET /s","rules":[
+		endpoint("GET", "/s/{what}", backend.url, "/{what}", nil, nil, `{"label":"GET /s","stats_log_interval":"1s","rules":[
 			{"name":"mock","match":{"path":"/mock"},"response":{"body":{"mock":true}}},
 			{"name":"down","match":{"path":"/down"},"delegate":{"fallback":{"response":{"body":{"fallback":true}}}}},
 			{"name":"real","delegate":{}}]}`),
@@ -53,6 +53,8 @@ func TestRuleStatisticsEndpoints(t *testing.T) {
 			t.Errorf("%s: %v, want %v (%s)", k, got[k], v, a.body)
 		}
 	}
+
+	g.waitLog(`INFO: [PLUGIN: krakend-rules][GET /s] stats, busiest first: "mock": 3 answered, 0 delegated, 0 fallback, 0 failed, last matched `)
 
 	m := g.get("/__rules/metrics")
 	if ct := m.header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
