@@ -116,6 +116,14 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 			e.transport.CloseIdleConnections()
 		}()
 	}
+	if ctx.Done() != nil {
+		go func() {
+			<-ctx.Done()
+			if set := e.current.Load(); set != nil {
+				set.retire() // a gateway that stops no longer lists its rules
+			}
+		}()
+	}
 	return e, nil
 }
 
@@ -269,8 +277,11 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 func (e *Engine) install(set *ruleSet, origin string) {
 	for _, r := range set.rules {
 		r.stats = processStats.of(e.label, r.name) // counted from now on; a name kept keeps its counts
+		r.stats.inForce.Add(1)
 	}
-	e.current.Store(set)
+	if old := e.current.Swap(set); old != nil {
+		old.retire()
+	}
 	if len(set.rules) == 0 {
 		e.log.Warning("no rules configured: every request is delegated to the backend")
 		return

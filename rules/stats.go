@@ -35,6 +35,18 @@ type ruleStats struct {
 
 	answered, delegated, fallback, failed atomic.Int64
 	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
+
+	// inForce counts the rule sets in force that hold this rule: a rule no
+	// set holds any more is not listed (its counts stay, should its name
+	// come back).
+	inForce atomic.Int64
+}
+
+// retire takes a rule set out of the statistics: it is no longer in force.
+func (s *ruleSet) retire() {
+	for _, r := range s.rules {
+		r.stats.inForce.Add(-1)
+	}
 }
 
 // statsEpoch is the process's reference for the times of last matches.
@@ -183,7 +195,9 @@ func (r *statsRegistry) snapshot() []StatsRow {
 	r.mu.Lock()
 	all := make([]*ruleStats, 0, len(r.rules))
 	for _, s := range r.rules {
-		all = append(all, s)
+		if s.inForce.Load() > 0 {
+			all = append(all, s)
+		}
 	}
 	r.mu.Unlock()
 	rows := make([]StatsRow, len(all))

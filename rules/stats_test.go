@@ -115,6 +115,18 @@ func TestStatisticsSurviveReloads(t *testing.T) {
 	if row := rowOf(t, "reload-stats", "added"); row.Answered != 1 {
 		t.Errorf("added: %d answered, want 1", row.Answered)
 	}
+	for _, row := range processStats.snapshot() {
+		if row.Backend == "reload-stats" && row.Rule == "dropped" {
+			t.Error("a rule the reload removed is still listed")
+		}
+	}
+	write("kept", "dropped")
+	e.rulesFile.trusted = false
+	e.reloadRulesFile()
+	if row := rowOf(t, "reload-stats", "kept"); row.Answered != 3 {
+		t.Errorf("kept across two reloads: %d answered, want 3", row.Answered)
+	}
+	rowOf(t, "reload-stats", "dropped") // listed again, with its counts
 }
 
 // TestCountingCostsNoAllocation: a static answer, counted, allocates
