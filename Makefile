@@ -133,6 +133,8 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzStaticMerge$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzHelpers$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzCRUD$$' -fuzztime $(FUZZTIME) ./rules/
+	$(GO) test -run '^$$' -fuzz '^FuzzLiteralGlob$$' -fuzztime $(FUZZTIME) ./rules/
+	$(GO) test -run '^$$' -fuzz '^FuzzRecordFile$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzContent$$' -fuzztime $(FUZZTIME) ./lint/
 	$(GO) test -run '^$$' -fuzz '^FuzzCallbackURL$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzHostPattern$$' -fuzztime $(FUZZTIME) ./config/

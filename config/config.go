@@ -111,6 +111,13 @@ type Config struct {
 	// default, shared by every backend of the gateway, or in Redis, shared
 	// by every replica too.
 	Store *Store `json:"store"`
+
+	// StatsLogInterval ("stats_log_interval") logs, at INFO and on one line
+	// every interval, the statistics of this backend's five busiest rules: a
+	// Go duration of at least 1s, such as "1m". Default: never.
+	StatsLogInterval string `json:"stats_log_interval"`
+	// StatsLogEvery is StatsLogInterval decoded; 0 when it is not set.
+	StatsLogEvery time.Duration `json:"-"`
 }
 
 // Rule is one entry of "rules": a match and exactly one action (response,
@@ -140,6 +147,10 @@ type Rule struct {
 	// Delegate ("delegate") sends the request on to the backend, or to
 	// another one.
 	Delegate *Delegate `json:"delegate"`
+
+	// Stats ("stats") answers with the rule statistics of the whole
+	// gateway process, as JSON or in Prometheus' text format.
+	Stats *Stats `json:"stats"`
 
 	// Callbacks ("callbacks") are HTTP requests sent after the rule
 	// answered, beside any action; the answer never waits for them.
@@ -426,6 +437,10 @@ type Delegate struct {
 	// the backend's answer is served; where the two JSON documents differ in
 	// structure, a warning is logged.
 	Shadow *Response `json:"shadow"`
+
+	// Record ("record") writes the backend's answers into a rules file,
+	// keyed by method, path and the request parts Record.Key selects.
+	Record *Record `json:"record"`
 }
 
 // DefaultFallbackStatuses are the backend statuses a fallback answers for
@@ -449,10 +464,16 @@ type Fallback struct {
 	// Mode ("mode") chooses among Responses, as in a rule: "sequence" (the
 	// default), "random" or "stick". Only with responses.
 	Mode Mode `json:"mode"`
+
+	// Recorded ("recorded") answers with the last answer the delegate's
+	// record wrote for the same request key, when there is one; otherwise
+	// response or responses, if any, or else the backend's own answer or
+	// failure. Only beside the delegate's record. Default false.
+	Recorded bool `json:"recorded"`
 }
 
 // Actions counts the actions a rule has: response, responses, delegate and
-// crud. A valid rule has exactly one.
+// crud or stats. A valid rule has exactly one.
 func (r *Rule) Actions() int {
-	return countTrue(r.Response != nil, r.Responses != nil, r.Delegate != nil, r.CRUD != nil)
+	return countTrue(r.Response != nil, r.Responses != nil, r.Delegate != nil, r.CRUD != nil, r.Stats != nil)
 }

@@ -64,6 +64,15 @@ func decodeConfig(errs *Errors, raw any) *Config {
 		member{"label", func(loc Path, v any) { cfg.LabelText = nonEmptyString(errs, loc, v) }},
 		member{"debug_header", func(loc Path, v any) { cfg.DebugHeader = boolean(errs, loc, v) }},
 		member{"store", func(loc Path, v any) { cfg.Store = decodeStore(errs, loc, v) }},
+		member{"stats_log_interval", func(loc Path, v any) {
+			if cfg.StatsLogInterval = str(errs, loc, v); cfg.StatsLogInterval != "" {
+				d, err := parseStatsLogInterval(cfg.StatsLogInterval)
+				if err != nil {
+					errs.Add(loc, "%v", err)
+				}
+				cfg.StatsLogEvery = d
+			}
+		}},
 	)
 	if _, set := obj["reload_interval"]; ok && set && cfg.RulesFile == "" {
 		errs.Add(At("reload_interval"), "goes with rules_file")
@@ -80,6 +89,7 @@ func decodeRule(errs *Errors, loc Path, raw any) Rule {
 		member{"responses", func(loc Path, v any) { r.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { r.Mode = decodeMode(errs, loc, v) }},
 		member{"delegate", func(loc Path, v any) { r.Delegate = decodeDelegate(errs, loc, v) }},
+		member{"stats", func(loc Path, v any) { r.Stats = decodeStats(errs, loc, v) }},
 		member{"callbacks", func(loc Path, v any) { r.Callbacks = decodeCallbacks(errs, loc, v) }},
 		member{"delay", func(loc Path, v any) { r.Delay, r.DelayRange = v, decodeDelay(errs, loc, v) }},
 		member{"probability", func(loc Path, v any) {
@@ -234,6 +244,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 		member{"fallback", func(loc Path, v any) { d.Fallback = decodeFallback(errs, loc, v) }},
 		member{"static", func(loc Path, v any) { d.Static = decodeStatic(errs, loc, v) }},
 		member{"shadow", func(loc Path, v any) { d.Shadow = decodeResponse(errs, loc, v) }},
+		member{"record", func(loc Path, v any) { d.Record = decodeRecord(errs, loc, v) }},
 	)
 	return d
 }
@@ -255,6 +266,7 @@ func decodeFallback(errs *Errors, loc Path, raw any) *Fallback {
 		member{"response", func(loc Path, v any) { f.Response = decodeResponse(errs, loc, v) }},
 		member{"responses", func(loc Path, v any) { f.Responses = decodeResponses(errs, loc, v) }},
 		member{"mode", func(loc Path, v any) { f.Mode = decodeMode(errs, loc, v) }},
+		member{"recorded", func(loc Path, v any) { f.Recorded = boolean(errs, loc, v) }},
 	); !ok {
 		return nil
 	}

@@ -50,3 +50,14 @@ func parseReloadInterval(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// MinStatsLogInterval is the shortest stats_log_interval.
+const MinStatsLogInterval = time.Second
+
+func parseStatsLogInterval(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < MinStatsLogInterval {
+		return 0, fmt.Errorf("must be a duration of at least 1s such as \"1m\", got %q", s)
+	}
+	return d, nil
+}

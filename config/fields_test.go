@@ -17,6 +17,7 @@ var objectTypes = []reflect.Type{
 	reflect.TypeFor[MultipartPart](),
 	reflect.TypeFor[Store](), reflect.TypeFor[Scenario](),
 	reflect.TypeFor[Reset](), reflect.TypeFor[CRUD](),
+	reflect.TypeFor[Record](), reflect.TypeFor[RecordKey](), reflect.TypeFor[Stats](),
 }
 
 // TestObjectTypesAreAll checks that objectTypes are all the struct types a
@@ -71,8 +72,9 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 	rule["match"] = map[string]any{"not": map[string]any{}, "any": []any{map[string]any{}}, "multipart": map[string]any{"f": map[string]any{}}}
 	rule["response"] = map[string]any{}
 	rule["responses"] = []any{map[string]any{}}
-	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}, "static": map[string]any{}}
+	rule["delegate"] = map[string]any{"fallback": map[string]any{}, "shadow": map[string]any{}, "static": map[string]any{}, "record": map[string]any{"key": map[string]any{}}}
 	rule["delay"] = map[string]any{}
+	rule["stats"] = map[string]any{}
 	rule["active"] = map[string]any{}
 	rule["callbacks"] = []any{map[string]any{}}
 	rule["scenario"], rule["reset"], rule["crud"] = map[string]any{}, map[string]any{}, map[string]any{}
@@ -109,6 +111,13 @@ func TestMembersAreTheTaggedFields(t *testing.T) {
 		{reflect.TypeFor[Scenario](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"scenario": o}}} }},
 		{reflect.TypeFor[Reset](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"reset": o}}} }},
 		{reflect.TypeFor[CRUD](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"crud": o}}} }},
+		{reflect.TypeFor[Record](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"record": o}}}}
+		}},
+		{reflect.TypeFor[RecordKey](), func(o map[string]any) any {
+			return map[string]any{"rules": []any{map[string]any{"delegate": map[string]any{"record": map[string]any{"key": o}}}}}
+		}},
+		{reflect.TypeFor[Stats](), func(o map[string]any) any { return map[string]any{"rules": []any{map[string]any{"stats": o}}} }},
 	} {
 		_, err := Decode(c.place(map[string]any{"zzz": 1.0}))
 		want := "unknown field (known fields: " + strings.Join(FieldNames(c.typ), ", ") + ")"

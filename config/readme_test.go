@@ -30,6 +30,10 @@ var readmeSections = map[reflect.Type]string{
 	reflect.TypeFor[Scenario](): "### Scenarios",
 	reflect.TypeFor[Reset]():    "### `reset`",
 	reflect.TypeFor[CRUD]():     "### CRUD resources",
+
+	reflect.TypeFor[Record]():    "### Recording real answers",
+	reflect.TypeFor[RecordKey](): "#### The key of a recording",
+	reflect.TypeFor[Stats]():     "### Rule statistics",
 }
 
 var backticked = regexp.MustCompile("`([^`]+)`")

@@ -32,6 +32,10 @@ var SchemaKeywords = map[string]Keywords{
 		"pattern":  `^[^/?#@\s]+$`, // host[:port], "*." and a domain, or [IPv6]:port: no URL
 		"examples": []any{"127.0.0.1:9000", "payments.example.com", "*.example.internal"},
 	}},
+	"Config.stats_log_interval": {
+		"pattern":  "^(" + durationPattern + ")?$",
+		"examples": []any{"1m", "30s"},
+	},
 
 	"Rule": {
 		"oneOf": []any{
@@ -39,6 +43,7 @@ var SchemaKeywords = map[string]Keywords{
 			Keywords{"required": []any{"responses"}},
 			Keywords{"required": []any{"delegate"}},
 			Keywords{"required": []any{"crud"}},
+			Keywords{"required": []any{"stats"}},
 		},
 		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
 	},
@@ -145,15 +150,31 @@ var SchemaKeywords = map[string]Keywords{
 	},
 
 	"Fallback": {
-		"oneOf": []any{
+		// response or responses, not both; or recorded alone.
+		"anyOf": []any{
 			Keywords{"required": []any{"response"}},
 			Keywords{"required": []any{"responses"}},
+			Keywords{"required": []any{"recorded"}, "properties": Keywords{"recorded": Keywords{"const": true}}},
 		},
+		"not":              Keywords{"required": []any{"response", "responses"}},
 		"dependentSchemas": Keywords{"mode": modeNeedsResponses},
 	},
 	"Fallback.on_status": {"items": refStatus, "default": DefaultFallbackStatuses},
 	"Fallback.responses": {"minItems": 1},
 	"Fallback.mode":      mode,
+	"Fallback.recorded":  {"default": false},
+
+	"Record":                 {"required": []any{"file"}},
+	"Record.file":            {"minLength": 1, "examples": []any{"recorded.json"}},
+	"Record.headers":         {"items": refHeaderName, "default": []any{"Content-Type"}},
+	"Record.exclude_headers": {"items": refHeaderName},
+	"Record.max_entries":     {"minimum": 1, "default": DefaultRecordMaxEntries},
+	"Record.max_bytes":       {"minimum": 1, "maximum": MaxRecordBytes, "default": DefaultRecordMaxBytes},
+	"RecordKey.query":        {"items": Keywords{"minLength": 1}},
+	"RecordKey.headers":      {"items": refHeaderName},
+	"RecordKey.body":         {"default": false},
+
+	"Stats.format": {"enum": []any{"json", "prometheus"}, "default": "json"},
 
 	"Callback": {
 		"required":         []any{"url"},

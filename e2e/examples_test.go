@@ -128,6 +128,17 @@ func TestExamples(t *testing.T) {
 		expect(t, "not the bundle", g.do("POST", "/cart", h, strings.NewReader(`{"items":[{"sku":"A"}]}`)), 200, `{"message":"pong"}`)
 	})
 
+	t.Run("rule statistics", func(t *testing.T) {
+		a := g.get("/__rules/stats")
+		if a.status != 200 || !strings.Contains(a.body, `{"backend":"hijack-me","rule":"hijack-me","answered":1,"delegated":0,"fallback":0,"failed":0,"last_matched":"`) {
+			t.Errorf("JSON: %d %s", a.status, a.body)
+		}
+		m := g.get("/__rules/metrics")
+		if m.status != 200 || !strings.Contains(m.body, "\nkrakend_rules_requests_total{backend=\"stats\",rule=\"stats\",outcome=\"answered\"} 1\n") {
+			t.Errorf("Prometheus: %d %s", m.status, m.body)
+		}
+	})
+
 	t.Run("the plugin was injected", func(t *testing.T) {
 		log := g.log.String()
 		for _, want := range []string{

@@ -372,6 +372,9 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 	if r.Response != nil {
 		l.response(loc.Field("response"), r.Response)
 	}
+	if r.Stats != nil && r.Stats.Format == "prometheus" && !l.b.noOp {
+		l.warn(loc.Field("stats").Field("format"), "the Prometheus text never reaches clients: %s, and KrakenD decodes the answer as JSON", l.b.notNoOp())
+	}
 	for i := range r.Responses {
 		l.response(loc.Field("responses").Index(i), &r.Responses[i])
 	}
@@ -384,6 +387,9 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 		if d.Timeout != "" {
 			l.delegateTimeout(dl.Field("timeout"), d.Timeout, d.TimeoutValue, d.Fallback != nil)
 		}
+		if rec := d.Record; rec != nil && rec.Key != nil {
+			l.recordKey(dl.Field("record").Field("key"), rec.Key)
+		}
 		if fb := d.Fallback; fb != nil {
 			if fb.Response != nil {
 				l.response(dl.Field("fallback").Field("response"), fb.Response)
@@ -391,6 +397,21 @@ func (l *backendLint) rule(loc config.Location, r *config.Rule) {
 			for i := range fb.Responses {
 				l.response(dl.Field("fallback").Field("responses").Index(i), &fb.Responses[i])
 			}
+		}
+	}
+}
+
+// recordKey warns about the parts of a recording's key that never reach
+// the plugin: every request would be keyed as if they were absent.
+func (l *backendLint) recordKey(loc config.Location, k *config.RecordKey) {
+	for i, name := range k.Headers {
+		if !l.b.forwardsHeader(name) {
+			l.warn(loc.Field("headers").Index(i), "the endpoint does not forward the header %s (input_headers: %s), so every recording is keyed as if it were absent", rules.CanonicalHeader(name), l.b.inputHeaders())
+		}
+	}
+	for i, name := range k.Query {
+		if why := l.b.dropsQuery(name); why != "" {
+			l.warn(loc.Field("query").Index(i), "%s, so every recording is keyed as if it were absent", why)
 		}
 	}
 }

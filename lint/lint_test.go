@@ -72,7 +72,7 @@ func TestFindings(t *testing.T) {
 				`error: ` + where + `rules[0].response.status: must be an HTTP status from 100 to 599, got 99`,
 			}},
 		{"an error with no place of its own points at its parent", noOp, noOpBackend, `{"rules": [{"name": "x"}]}`,
-			[]string{`error: ` + where + `rules[0]: has no action: give it a response, responses, a delegate or a crud`}},
+			[]string{`error: ` + where + `rules[0]: has no action: give it a response, responses, a delegate, a crud or stats`}},
 		{"no krakend-rules object", "", "", `null, "other": {}`, nil}, // replaced below
 		{"a rule that never applies", noOp, noOpBackend,
 			`{"rules": [{"name": "all", "response": {}}, {"name": "late", "match": {"path": "/orders/1"}, "delegate": {}}]}`,
@@ -154,6 +154,15 @@ func TestFindings(t *testing.T) {
 				`warning: ` + wherePost + `rules[0].response.body.s: the template reads the header Cookie, which the endpoint does not forward (input_headers: X-Tenant): it is always empty`,
 				`warning: ` + wherePost + `rules[0].response.body.f: the template reads the query object filter (filter[…]): the endpoint forwards no query parameter filter[…] (input_query_strings: q, page[size]): list its keys or "*", so it is always empty`,
 			}},
+		{"a recording keyed by what the endpoint does not forward", noOp + ` "input_headers": ["X-Tenant"], "input_query_strings": ["page"],`, noOpBackend,
+			`{"rules": [{"delegate": {"record": {"file": "/tmp/krakend-rules-lint-record.json", "key": {"headers": ["x-tenant", "X-Region"], "query": ["page", "size"]}}}}]}`,
+			[]string{
+				`warning: ` + where + `rules[0].delegate.record.key.headers[1]: the endpoint does not forward the header X-Region (input_headers: X-Tenant), so every recording is keyed as if it were absent`,
+				`warning: ` + where + `rules[0].delegate.record.key.query[1]: the endpoint does not forward the query parameter size (input_query_strings: page; names are case-sensitive), so every recording is keyed as if it were absent`,
+			}},
+		{"Prometheus statistics on an endpoint that is not no-op", "", "",
+			`{"rules": [{"match": {"path": "/a"}, "stats": {"format": "prometheus"}}, {"stats": {}}]}`,
+			[]string{`warning: ` + where + `rules[0].stats.format: the Prometheus text never reaches clients: the endpoint is not no-op (output_encoding not set, backend encoding not set), so KrakenD keeps only the body: set "output_encoding": "no-op" on the endpoint and "encoding": "no-op" on the backend, and KrakenD decodes the answer as JSON`}},
 		{"return_error_code lets statuses through", "", `"extra_config_": 0,`, `{"rules": [{"response": {"status": 503}}]}`, nil}, // replaced below
 		{"a delegate timeout the endpoint's overrides", noOp + ` "timeout": "1s",`, noOpBackend,
 			`{"rules": [{"match": {"path": "/a"}, "delegate": {"timeout": "1s", "fallback": {"response": {}}}}, {"delegate": {"timeout": "900ms"}}]}`,

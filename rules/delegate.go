@@ -48,6 +48,7 @@ type backend struct {
 	maxDepth    int   // max_body_depth, which also bounds what a shadow comparison walks
 	log         *logger
 	callbacks   *callbackQueue // sends the rules' callbacks
+	records     engineRecords  // the record files its delegates write
 }
 
 // delegate sends the request on to the backend it was meant for, or the one
@@ -64,6 +65,7 @@ type delegate struct {
 	fallback        *fallback
 	static          *staticData
 	shadow          *shadow
+	record          *recording   // nil when the answers are not recorded
 	templates       *templateSet // nil when nothing is a template
 }
 
@@ -78,7 +80,8 @@ type headerChange struct {
 // fallback answers instead of the backend.
 type fallback struct {
 	onStatus map[int]bool
-	answer   action
+	answer   action // nil when only recorded answers
+	recorded bool   // the delegate's last recorded answer for the request comes first
 }
 
 func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate, be *backend) *delegate {
@@ -108,9 +111,15 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
 	d.timeout = cfg.TimeoutValue
+	if cfg.Record != nil {
+		d.record = compileRecord(errs, loc.Field("record"), cfg.Record, be)
+	}
 	if f := cfg.Fallback; f != nil {
 		floc := loc.Field("fallback")
-		d.fallback = &fallback{onStatus: map[int]bool{}}
+		d.fallback = &fallback{onStatus: map[int]bool{}, recorded: f.Recorded}
+		if f.Recorded && cfg.Record == nil {
+			errs.Add(floc.Field("recorded"), "goes with the delegate's record: nothing is recorded to answer from")
+		}
 		statuses := f.OnStatus
 		if statuses == nil {
 			statuses = config.DefaultFallbackStatuses
@@ -128,7 +137,7 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 			d.fallback.answer = compileResponse(errs, floc.Field("response"), f.Response, be.log)
 		case f.Responses != nil:
 			d.fallback.answer = compileResponseSet(errs, floc, f.Mode, f.Responses, be.log)
-		default:
+		case !f.Recorded:
 			errs.Add(floc, "has no answer: give it a response or responses")
 		}
 	}
@@ -269,6 +278,10 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		defer putBuffer(scratch)
 	}
 
+	x.outcome = outcomeDelegated
+	if d.record != nil {
+		x.recordKey = d.record.key(x) // before the body goes to the backend
+	}
 	out, err := d.outgoing(x, bt, scratch)
 	if err != nil {
 		d.failTemplate(w, x, err)
@@ -293,8 +306,7 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 		d.failBackend(w, x, errSwitchedProtocols)
 		return
 	}
-	if d.fallback != nil && d.fallback.onStatus[resp.StatusCode] {
-		d.answerFallback(w, x, "backend answered "+strconv.Itoa(resp.StatusCode))
+	if d.fallback != nil && d.fallback.onStatus[resp.StatusCode] && d.answerFallback(w, x, "backend answered "+strconv.Itoa(resp.StatusCode)) {
 		return
 	}
 
@@ -382,6 +394,9 @@ func (d *delegate) serve(w http.ResponseWriter, x *exchange) {
 	}
 	w.WriteHeader(status)
 	w.Write(body) // into a recorder: where body already lies, so nothing is copied
+	if x.recordKey != nil && d.record.keeps(resp.StatusCode, d.fallback) {
+		d.record.add(x.recordKey, status, h, body)
+	}
 	switch {
 	case d.shadow == nil:
 		release()
@@ -480,9 +495,21 @@ func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buff
 	return out, nil
 }
 
-// answerFallback serves the fallback, saying why in the debug header and
-// the log.
-func (d *delegate) answerFallback(w http.ResponseWriter, x *exchange, why string) {
+// answerFallback serves the fallback — the last recorded answer for the
+// request first, when the fallback says so — saying why in the debug header
+// and the log. It answers nothing, and returns false, when the fallback has
+// only recorded answers and none for this request.
+func (d *delegate) answerFallback(w http.ResponseWriter, x *exchange, why string) bool {
+	answer := d.fallback.answer
+	if d.fallback.recorded {
+		if recorded := d.record.recorded(x); recorded != nil {
+			answer, why = recorded, why+", recorded answer"
+		}
+	}
+	if answer == nil {
+		return false
+	}
+	x.outcome = outcomeFallback
 	if d.log.debug {
 		d.log.Debug(who(x), "fallback for", x.requestLine(), "-", why)
 	}
@@ -490,7 +517,8 @@ func (d *delegate) answerFallback(w http.ResponseWriter, x *exchange, why string
 		x.debugValue = []string{sanitizeHeaderValue(x.ruleName() + " (fallback: " + why + ")")}
 		w.Header()[DebugHeader] = x.debugValue
 	}
-	d.fallback.answer.serve(w, x)
+	answer.serve(w, x)
+	return true
 }
 
 // errSwitchedProtocols is the error of a backend that answered 101
@@ -570,8 +598,7 @@ func (d *delegate) failBackend(w http.ResponseWriter, x *exchange, err error) {
 	case errors.As(err, &netErr) && netErr.Op == "dial":
 		message = "backend unreachable"
 	}
-	if d.fallback != nil && x.req.Context().Err() == nil {
-		d.answerFallback(w, x, message)
+	if d.fallback != nil && x.req.Context().Err() == nil && d.answerFallback(w, x, message) {
 		return
 	}
 	d.log.Warning(who(x), "could not delegate", x.requestLine(), "-", message+":", err)

@@ -25,6 +25,7 @@ type Engine struct {
 	transport   *http.Transport // owned by the engine, closed with its context
 	backend     *backend
 	log         *logger
+	label       string // the backend's label, which keys its rules' statistics
 	exchanges   sync.Pool
 
 	inline    []config.Rule // kept to recompile with each new rules_file
@@ -70,6 +71,7 @@ type rule struct {
 	scenario    *scenarioCondition // nil when the rule names none
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
+	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
 	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
@@ -115,6 +117,11 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 	if e.rulesFile != nil {
 		go e.watchRulesFile(ctx)
 	}
+	e.backend.records.start(ctx)
+	statsClock.attach(ctx)
+	if cfg.StatsLogEvery > 0 {
+		go e.logStats(ctx, cfg.StatsLogEvery)
+	}
 	if ctx.Done() != nil {
 		go func() {
 			<-ctx.Done()
@@ -122,6 +129,14 @@ func New(ctx context.Context, raw any, opts Options) (*Engine, error) {
 				e.transport.CloseIdleConnections()
 			}
 			e.releaseStore()
+		}()
+	}
+	if ctx.Done() != nil {
+		go func() {
+			<-ctx.Done()
+			if set := e.current.Load(); set != nil {
+				set.retire() // a gateway that stops no longer lists its rules
+			}
 		}()
 	}
 	return e, nil
@@ -138,6 +153,7 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 		bodyLimits:  bodyLimits{bytes: cfg.MaxBodyBytes, depth: cfg.MaxBodyDepth},
 		debugHeader: cfg.DebugHeader,
 		log:         log,
+		label:       cfg.Label(),
 		inline:      cfg.Rules,
 	}
 	transport := opts.Transport
@@ -286,7 +302,13 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 
 // install puts a rule set in force and says so.
 func (e *Engine) install(set *ruleSet, origin string) {
-	e.current.Store(set)
+	for _, r := range set.rules {
+		r.stats = processStats.of(e.label, r.name) // counted from now on; a name kept keeps its counts
+		r.stats.inForce.Add(1)
+	}
+	if old := e.current.Swap(set); old != nil {
+		old.retire()
+	}
 	if len(set.rules) == 0 {
 		e.log.Warning("no rules configured: every request is delegated to the backend")
 		return
@@ -329,18 +351,20 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 
 	switch rc.Actions() {
 	case 0:
-		errs.Add(loc, "has no action: give it a response, responses, a delegate or a crud")
+		errs.Add(loc, "has no action: give it a response, responses, a delegate, a crud or stats")
 	case 1:
 		switch {
 		case rc.Response != nil:
 			r.action = compileResponse(errs, loc.Field("response"), rc.Response, be.log)
 		case rc.Responses != nil:
 			r.action = compileResponseSet(errs, loc, rc.Mode, rc.Responses, be.log)
+		case rc.Stats != nil:
+			r.action = compileStats(rc.Stats)
 		case rc.Delegate != nil:
 			r.action = compileDelegate(errs, loc.Field("delegate"), rc.Delegate, be)
 		} // crud: compileRuleState
 	default:
-		errs.Add(loc, "has more than one of response, responses, delegate and crud: a rule has exactly one action")
+		errs.Add(loc, "has more than one of response, responses, delegate, crud and stats: a rule has exactly one action")
 	}
 }
 
@@ -383,15 +407,15 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if e.log.debug {
 		e.log.Debug(r.logAnswered, x.requestLine())
 	}
-	if r.delay != nil && !r.delay.wait(req.Context()) {
+	switch {
+	case r.delay != nil && !r.delay.wait(req.Context()):
 		x.fail(w, http.StatusGatewayTimeout, "request ended during the rule's delay")
-		return
-	}
-	if r.callbacks != nil {
+	case r.callbacks != nil:
 		r.callbacks.serve(w, x, r.action)
-		return
+	default:
+		r.action.serve(w, x)
 	}
-	r.action.serve(w, x)
+	r.stats.count(x.outcome, x.sinceStatsEpoch())
 }
 
 // find returns the first rule that applies to the request, or nil.

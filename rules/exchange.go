@@ -19,9 +19,11 @@ type exchange struct {
 	clock       time.Time
 	data        *templateData
 
-	rule       *rule    // nil when no rule matched
-	count      uint64   // this request's number among those the rule answered
-	debugValue []string // DebugHeader's value, when debug_header is on
+	rule       *rule       // nil when no rule matched
+	count      uint64      // this request's number among those the rule answered
+	debugValue []string    // DebugHeader's value, when debug_header is on
+	outcome    outcome     // what became of the request, for the rule's statistics
+	recordKey  *requestKey // the request's key in its delegate's record; nil when none
 
 	store    state.Store // the engine's, for templates
 	stateErr error       // the store failed while a scenario was tried
@@ -107,6 +109,7 @@ func (x *exchange) params() map[string]string {
 // fail answers with a JSON error naming the rule, dropping any header an
 // action had set but keeping the debug header.
 func (x *exchange) fail(w http.ResponseWriter, status int, message string) {
+	x.outcome = outcomeFailed
 	h := w.Header()
 	clear(h)
 	if x.debugValue != nil {

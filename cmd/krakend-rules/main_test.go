@@ -51,7 +51,7 @@ func TestCheckCommand(t *testing.T) {
 		stderr   string
 		findings int
 	}{
-		{"the examples", []string{"check", "-C", "../..", examples}, 0, []string{examples + ": 13 backend(s) with krakend-rules, 0 errors, 0 warnings"}, "", 0},
+		{"the examples", []string{"check", "-C", "../..", examples}, 0, []string{examples + ": 15 backend(s) with krakend-rules, 0 errors, 0 warnings"}, "", 0},
 		{"clean", []string{"check", clean}, 0, []string{clean + ": 1 backend(s) with krakend-rules, 0 errors, 0 warnings"}, "", 0},
 		{"warnings pass", []string{"check", warned}, 0, []string{warned + `:1:`, `rules[1]: never applies`, "0 errors, 1 warning"}, "", 1},
 		{"warnings fail with -strict", []string{"check", "-strict", warned}, 1, []string{"0 errors, 1 warning"}, "", 1},

@@ -1,0 +1,318 @@
+package rules
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Rule statistics are counted for the whole gateway process: one ruleStats
+// per backend label and rule name, made when the rule is compiled and
+// referenced from it, so that counting a request is a few atomic adds and
+// no allocation. A rules_file reload compiles its rules again and finds
+// the counters of the names it already had, which go on counting.
+
+// outcome is what became of a request a rule matched; the zero value is
+// an answer from the rule itself.
+type outcome uint8
+
+const (
+	outcomeAnswered  outcome = iota // a response, responses or stats answered
+	outcomeDelegated                // the backend's answer was passed back
+	outcomeFallback                 // a fallback (or a recording) answered for the backend
+	outcomeFailed                   // the plugin answered an error: backend failure, template failure, request ended
+)
+
+// ruleStats are one rule's counters.
+type ruleStats struct {
+	backend, rule string
+
+	answered, delegated, fallback, failed atomic.Int64
+	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
+
+	// inForce counts the rule sets in force that hold this rule: a rule no
+	// set holds any more is not listed (its counts stay, should its name
+	// come back).
+	inForce atomic.Int64
+}
+
+// retire takes a rule set out of the statistics: it is no longer in force.
+func (s *ruleSet) retire() {
+	for _, r := range s.rules {
+		r.stats.inForce.Add(-1)
+	}
+}
+
+// statsEpoch is the process's reference for the times of last matches.
+var statsEpoch = time.Now()
+
+// sinceStatsEpoch is the request's time, as nanoseconds after statsEpoch
+// plus one, so that 0 stays "never". Reading a clock would cost a static
+// answer more than the rest of it: a request whose time was read already
+// (by an active window, a template) gives its own, and the others the
+// statsClock's, which is at most statsTick old.
+func (x *exchange) sinceStatsEpoch() int64 {
+	if !x.clock.IsZero() {
+		return int64(x.clock.Sub(statsEpoch)) + 1
+	}
+	if now := statsClock.now.Load(); now != 0 {
+		return now
+	}
+	return int64(time.Since(statsEpoch)) + 1
+}
+
+// statsTick is how often the statsClock is read.
+const statsTick = 10 * time.Millisecond
+
+// statsClock is a coarse clock, read every statsTick by one goroutine
+// while any engine's context lasts; 0 when none runs, and the time is
+// then read for each request.
+var statsClock coarseClock
+
+type coarseClock struct {
+	now   atomic.Int64 // from sinceStatsEpoch; 0 when not running
+	mu    sync.Mutex
+	users int
+	stop  chan struct{}
+}
+
+// attach keeps the clock running until ctx ends (and every other that
+// attached).
+func (c *coarseClock) attach(ctx context.Context) {
+	c.mu.Lock()
+	if c.users++; c.users == 1 {
+		c.stop = make(chan struct{})
+		go c.run(c.stop)
+	}
+	c.mu.Unlock()
+	if ctx.Done() == nil {
+		return // never ends: the clock runs as long as the process
+	}
+	go func() {
+		<-ctx.Done()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.users--; c.users == 0 {
+			close(c.stop)
+		}
+	}()
+}
+
+func (c *coarseClock) run(stop chan struct{}) {
+	defer c.now.Store(0)
+	t := time.NewTicker(statsTick)
+	defer t.Stop()
+	for {
+		c.now.Store(int64(time.Since(statsEpoch)) + 1)
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// statsTime is the wall-clock time of a sinceStatsEpoch value.
+func statsTime(since int64) time.Time { return statsEpoch.Add(time.Duration(since - 1)) }
+
+// count records a request the rule matched at now (from sinceStatsEpoch).
+func (s *ruleStats) count(o outcome, now int64) {
+	switch o {
+	case outcomeAnswered:
+		s.answered.Add(1)
+	case outcomeDelegated:
+		s.delegated.Add(1)
+	case outcomeFallback:
+		s.fallback.Add(1)
+	default:
+		s.failed.Add(1)
+	}
+	s.lastMatched.Store(now)
+}
+
+type statsKey struct{ backend, rule string }
+
+// statsRegistry holds the counters of every rule the process compiled.
+type statsRegistry struct {
+	mu    sync.Mutex
+	rules map[statsKey]*ruleStats
+}
+
+// processStats are the statistics a stats action answers: the whole
+// gateway's, since KrakenD loads the plugin once per process.
+var processStats = &statsRegistry{rules: map[statsKey]*ruleStats{}}
+
+// of returns the counters of a backend's rule, made on first use.
+func (r *statsRegistry) of(backend, rule string) *ruleStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := statsKey{backend, rule}
+	s := r.rules[k]
+	if s == nil {
+		s = &ruleStats{backend: backend, rule: rule}
+		r.rules[k] = s
+	}
+	return s
+}
+
+// StatsRow is one rule's statistics, as the JSON format writes them.
+type StatsRow struct {
+	Backend   string `json:"backend"`
+	Rule      string `json:"rule"`
+	Answered  int64  `json:"answered"`
+	Delegated int64  `json:"delegated"`
+	Fallback  int64  `json:"fallback"`
+	Failed    int64  `json:"failed"`
+	// LastMatched is RFC 3339 with nanoseconds, UTC; "" when never.
+	LastMatched string `json:"last_matched"`
+
+	lastMatched time.Time // zero when never
+}
+
+func (s *ruleStats) row() StatsRow {
+	row := StatsRow{
+		Backend: s.backend, Rule: s.rule,
+		Answered: s.answered.Load(), Delegated: s.delegated.Load(),
+		Fallback: s.fallback.Load(), Failed: s.failed.Load(),
+	}
+	if since := s.lastMatched.Load(); since != 0 {
+		row.lastMatched = statsTime(since)
+		row.LastMatched = row.lastMatched.UTC().Format(time.RFC3339Nano)
+	}
+	return row
+}
+
+func (row StatsRow) total() int64 { return row.Answered + row.Delegated + row.Fallback + row.Failed }
+
+// snapshot reads every rule's counters, ordered by backend then rule.
+func (r *statsRegistry) snapshot() []StatsRow {
+	r.mu.Lock()
+	all := make([]*ruleStats, 0, len(r.rules))
+	for _, s := range r.rules {
+		if s.inForce.Load() > 0 {
+			all = append(all, s)
+		}
+	}
+	r.mu.Unlock()
+	rows := make([]StatsRow, len(all))
+	for i, s := range all {
+		rows[i] = s.row()
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Backend != rows[j].Backend {
+			return rows[i].Backend < rows[j].Backend
+		}
+		return rows[i].Rule < rows[j].Rule
+	})
+	return rows
+}
+
+// statsJSON writes {"rules": [...]}.
+func statsJSON(rows []StatsRow) []byte {
+	if rows == nil {
+		rows = []StatsRow{}
+	}
+	b, _ := json.Marshal(struct {
+		Rules []StatsRow `json:"rules"`
+	}{rows}) // strings and integers: it cannot fail
+	return b
+}
+
+// PrometheusContentType is the type of the text exposition format 0.0.4.
+const PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// statsPrometheus writes the text exposition format 0.0.4: one counter
+// family by outcome, one gauge of the last match.
+func statsPrometheus(rows []StatsRow) []byte {
+	var b strings.Builder
+	b.WriteString("# HELP krakend_rules_requests_total Requests a krakend-rules rule matched, by outcome: answered (by the rule), delegated, fallback, failed.\n")
+	b.WriteString("# TYPE krakend_rules_requests_total counter\n")
+	for _, row := range rows {
+		for _, c := range [...]struct {
+			outcome string
+			n       int64
+		}{{"answered", row.Answered}, {"delegated", row.Delegated}, {"fallback", row.Fallback}, {"failed", row.Failed}} {
+			b.WriteString("krakend_rules_requests_total{")
+			labels(&b, row)
+			b.WriteString(`,outcome="` + c.outcome + `"} ` + strconv.FormatInt(c.n, 10) + "\n")
+		}
+	}
+	b.WriteString("# HELP krakend_rules_last_matched_timestamp_seconds When a krakend-rules rule last matched a request, in Unix seconds; 0 when never.\n")
+	b.WriteString("# TYPE krakend_rules_last_matched_timestamp_seconds gauge\n")
+	for _, row := range rows {
+		b.WriteString("krakend_rules_last_matched_timestamp_seconds{")
+		labels(&b, row)
+		seconds := 0.0
+		if !row.lastMatched.IsZero() {
+			seconds = float64(row.lastMatched.UnixNano()) / 1e9
+		}
+		b.WriteString("} " + strconv.FormatFloat(seconds, 'f', -1, 64) + "\n")
+	}
+	return []byte(b.String())
+}
+
+func labels(b *strings.Builder, row StatsRow) {
+	b.WriteString(`backend="` + escapeLabel(row.Backend) + `",rule="` + escapeLabel(row.Rule) + `"`)
+}
+
+// escapeLabel escapes a label value as the text format wants: backslash,
+// double quote and line feed.
+func escapeLabel(s string) string {
+	if !strings.ContainsAny(s, "\\\"\n") {
+		return s
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// logStats logs this backend's busiest rules at INFO every interval, on
+// one line, until ctx ends.
+func (e *Engine) logStats(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if line := e.statsLine(time.Now()); line != "" {
+				e.log.Info(line)
+			}
+		}
+	}
+}
+
+// statsTop is how many rules a periodic summary names.
+const statsTop = 5
+
+// statsLine sums up the busiest rules of the rules in force.
+func (e *Engine) statsLine(now time.Time) string {
+	set := e.current.Load()
+	if set == nil {
+		return ""
+	}
+	rows := make([]StatsRow, 0, len(set.rules))
+	for _, r := range set.rules {
+		rows = append(rows, r.stats.row())
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total() > rows[j].total() })
+	var parts []string
+	for _, row := range rows[:min(len(rows), statsTop)] {
+		last := "never matched"
+		if !row.lastMatched.IsZero() {
+			last = "last matched " + now.Sub(row.lastMatched).Round(time.Millisecond).String() + " ago"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d answered, %d delegated, %d fallback, %d failed, %s",
+			strconv.Quote(row.Rule), row.Answered, row.Delegated, row.Fallback, row.Failed, last))
+	}
+	more := ""
+	if n := len(rows) - statsTop; n > 0 {
+		more = " (and " + plural(n, "more rule") + ")"
+	}
+	return "stats, busiest first: " + strings.Join(parts, "; ") + more
+}
