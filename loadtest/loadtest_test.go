@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"krakend-rules/internal/redistest"
 	"krakend-rules/rules"
+	"krakend-rules/state"
 )
 
 const wrkOutput = `Running 10s test @ http://127.0.0.1:42151/bench/42
@@ -108,11 +112,14 @@ func TestSelectScenarios(t *testing.T) {
 		only string
 		want string
 	}{
-		{"", "a b b1 c c-hijack d e f-wiremock f-mockoon"},
+		{"", "a b b1 c c-hijack d e f-wiremock f-mockoon g g-redis"},
 		{"c", "c c-hijack"},
 		{"b, a", "a b"},
 		{"f", "f-wiremock f-mockoon"},
 		{"F-Mockoon,b1", "b1 f-mockoon"},
+		{"g", "g g-redis"},
+		{"g,g-redis,d", "d g g-redis"},
+		{"g-redis", "g-redis"},
 	}
 	for _, tt := range tests {
 		got, err := selectScenarios(all, tt.only)
@@ -127,8 +134,12 @@ func TestSelectScenarios(t *testing.T) {
 			t.Errorf("-only %q selects %v, want %s", tt.only, ids, tt.want)
 		}
 	}
-	if _, err := selectScenarios(all, "a,z"); err == nil {
-		t.Error("no error for an unknown scenario")
+	_, err := selectScenarios(all, "a,z")
+	if err == nil {
+		t.Fatal("no error for an unknown scenario")
+	}
+	if want := "(known: a, b, b1, c, c-hijack, d, e, f, f-wiremock, f-mockoon, g, g-redis)"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not list %s", err, want)
 	}
 }
 
@@ -148,7 +159,9 @@ func viaJSON(t *testing.T, v any) any {
 
 // TestScenarioRulesAnswerAsExpected runs each scenario's rules through the
 // engine itself: what the gateway run checks before the load holds here
-// already, and the 1 000 rules of (b) compile and all miss.
+// already, the 1 000 rules of (b) compile and all miss, and the crud rule
+// reads its seeded item from memory (g) and from a real redis-server
+// (g-redis; skipped without redis-server).
 func TestScenarioRulesAnswerAsExpected(t *testing.T) {
 	backend := httptest.NewServer(&backend{})
 	defer backend.Close()
@@ -158,13 +171,25 @@ func TestScenarioRulesAnswerAsExpected(t *testing.T) {
 			continue
 		}
 		t.Run(s.id, func(t *testing.T) {
-			raw := viaJSON(t, s.rules())
+			redisURL := ""
+			if s.redis {
+				redisURL = redistest.Start(t).URL(0)
+			}
+			cfg := benchRules(s, redisURL)
+			if store, _ := cfg["store"].(map[string]any); s.redis != (store != nil) || (store != nil && store["redis"] != redisURL) {
+				t.Fatalf("store %v, want redis %q", cfg["store"], redisURL)
+			}
+			raw := viaJSON(t, cfg)
 			if s.id == "b" {
 				if n := len(raw.(map[string]any)["rules"].([]any)); n != 1000 {
 					t.Fatalf("%d rules, want 1000", n)
 				}
 			}
-			engine, err := rules.New(context.Background(), raw, rules.Options{})
+			// A registry of the test's own: the stores of the crud
+			// scenarios are the engine's, as in a fresh gateway.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			engine, err := rules.New(ctx, raw, rules.Options{Registry: &state.Registry{}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,6 +202,15 @@ func TestScenarioRulesAnswerAsExpected(t *testing.T) {
 			}
 			if err := s.expect(rec.Body.Bytes()); err != nil {
 				t.Error(err)
+			}
+			if s.rules != nil && strings.HasPrefix(s.id, "g") {
+				// A crud read, not a static answer: another id is not there.
+				req := httptest.NewRequest(http.MethodGet, backend.URL+"/bench/41", nil)
+				rec := httptest.NewRecorder()
+				engine.ServeHTTP(rec, req)
+				if rec.Code != http.StatusNotFound {
+					t.Errorf("GET /bench/41: status %d, want 404: %s", rec.Code, rec.Body)
+				}
 			}
 		})
 	}
@@ -223,7 +257,7 @@ func TestPaddedJSONIsValidJSONOfTheExactSize(t *testing.T) {
 
 func TestGatewayConfigUsesNoOpEncodingAndTheNamedPluginFile(t *testing.T) {
 	for _, s := range scenarios(3) {
-		g := scenarioConfig(s, 9000, "http://127.0.0.1:9001", pluginFiles{rules: "/x/krakend-rules.so", hello: "/y/helloworld.so"}, false)
+		g := scenarioConfig(s, 9000, "http://127.0.0.1:9001", "redis://127.0.0.1:9002/0", pluginFiles{rules: "/x/krakend-rules.so", hello: "/y/helloworld.so"}, false)
 		b, err := g.marshal()
 		if err != nil {
 			t.Fatal(err)
@@ -337,5 +371,71 @@ func TestTargetsSayWhetherEachGoalIsMet(t *testing.T) {
 	}
 	if strings.Contains(got, "WireMock") || strings.Contains(got, "(e)") {
 		t.Errorf("a target whose scenarios did not run is listed:\n%s", got)
+	}
+}
+
+func TestReportTableGivesRatiosToAAndToD(t *testing.T) {
+	sum := func(id string, rps float64) summary {
+		return summary{s: scenario{id: id, title: id}, runs: []runResult{{wrk: wrkResult{RPS: rps}}}, rps: rps}
+	}
+	render := func(r *report, sums []summary) string {
+		var b strings.Builder
+		base, baseD := ratioBases(sums)
+		r.table(func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }, sums, base, baseD)
+		return b.String()
+	}
+	r := &report{skipped: map[string]string{"g-redis": "redis-server not found (apt-get install redis-server)"}, failed: map[string]string{}}
+	got := render(r, []summary{sum("a", 1000), sum("d", 2000), sum("g", 1500), {s: scenario{id: "g-redis", title: "g-redis"}}})
+	for _, want := range []string{
+		"| scenario | req/s | × (a) | × (d) | p50 | p99 | req/s per run |\n|---|---:|---:|---:|---:|---:|---|\n",
+		"| (a) a | 1 000 | 1.00 | 0.50 |",
+		"| (d) d | 2 000 | 2.00 | 1.00 |",
+		"| (g) g | 1 500 | 1.50 | 0.75 |",
+		"| (g-redis) g-redis | skipped: redis-server not found (apt-get install redis-server) | | | | | |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+
+	// Without (d), no such column.
+	got = render(r, []summary{sum("a", 1000), sum("g", 1500)})
+	if strings.Contains(got, "× (d)") || !strings.Contains(got, "| (g) g | 1 500 | 1.50 | 0 µs |") {
+		t.Errorf("without (d):\n%s", got)
+	}
+}
+
+func TestStartRedisWithoutRedisServerSkips(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := startRedis(context.Background(), newProcs(), t.TempDir(), 1, -1)
+	if !errors.Is(err, errSkipped) || !strings.Contains(err.Error(), "apt-get install redis-server") {
+		t.Errorf("got %v, want a skip that says how to install redis-server", err)
+	}
+}
+
+func TestStartRedisAnswersPingAndStopsByPID(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (apt-get install redis-server)")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProcs()
+	defer p.stopAll()
+	pr, err := startRedis(context.Background(), p, t.TempDir(), port, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if err := pingRedis(addr); err != nil {
+		t.Fatal(err)
+	}
+	pr.stop(5 * time.Second)
+	if !pr.exited() {
+		t.Fatal("redis-server still running after stop")
+	}
+	if err := pingRedis(addr); err == nil {
+		t.Error("something still answers PING after stop")
 	}
 }

@@ -2,10 +2,12 @@
 // HTTP client plugin costs: the same Lura-based gateway (build/gateway) is
 // measured with no plugin, with krakend-rules delegating past 1 000 rules,
 // with the KrakenD documentation's hello-world client plugin, with
-// krakend-rules answering static and templated rules, and in front of
-// WireMock and Mockoon. Everything runs on 127.0.0.1; the gateway is pinned
-// to one CPU, wrk and the backends to the other; each scenario runs twice,
-// interleaved (a b c … a b c …), and the report is a Markdown table.
+// krakend-rules answering static and templated rules, in front of WireMock
+// and Mockoon, and with krakend-rules reading one item of a crud data set
+// from memory and from Redis. Everything runs on 127.0.0.1; the gateway is
+// pinned to one CPU, wrk, the backends and redis-server to the other; each
+// scenario runs twice, interleaved (a b c … a b c …), and the report is a
+// Markdown table.
 //
 // Run it from the repository root after "make build":
 //
@@ -64,7 +66,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each run")
 	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&o.runs, "runs", 2, "rounds over the scenarios, interleaved: a b c … then a b c … again")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, b, b1, c, d, e, f (both mocks), f-wiremock, f-mockoon (default: all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, b, b1, c, c-hijack, d, e, f (both mocks), f-wiremock, f-mockoon, g (both crud reads), g-redis (default: all)")
 	fs.StringVar(&o.gateway, "gateway", "build/gateway", "the gateway binary (make build)")
 	fs.StringVar(&o.plugin, "plugin", "build/krakend-rules.so", "the krakend-rules plugin (make build)")
 	fs.StringVar(&o.hello, "helloworld", "build/loadtest/helloworld.so", "the hello-world plugin; built from ./loadtest/helloworld when missing or older than -gateway")
@@ -374,6 +376,22 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 		return res, err
 	}
 
+	// A Redis scenario's redis-server, started first: without one the
+	// scenario is skipped before anything else starts.
+	var redis *proc
+	redisURL := ""
+	if s.redis {
+		redisPort, err := freePort()
+		if err != nil {
+			return res, err
+		}
+		if redis, err = startRedis(ctx, d.procs, dir, redisPort, d.o.loadCPU); err != nil {
+			return res, err
+		}
+		defer redis.stop(5 * time.Second)
+		redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", redisPort)
+	}
+
 	backendPort, err := freePort()
 	if err != nil {
 		return res, err
@@ -397,7 +415,7 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 	if err != nil {
 		return res, err
 	}
-	cfg := scenarioConfig(s, gwPort, backendURL, d.so, d.o.accessLog)
+	cfg := scenarioConfig(s, gwPort, backendURL, redisURL, d.so, d.o.accessLog)
 	gw, err := d.startGateway(ctx, dir, cfg)
 	if err != nil {
 		return res, err
@@ -419,7 +437,12 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 			return res, fmt.Errorf("warm-up: %w", err)
 		}
 	}
-	cpu0, err := takeCPUSnapshot(gw.pid(), backend.pid())
+	// The load side's CPU: the backend's, and a Redis scenario's server's.
+	loadPIDs := []int{backend.pid()}
+	if redis != nil {
+		loadPIDs = append(loadPIDs, redis.pid())
+	}
+	cpu0, err := takeCPUSnapshot(gw.pid(), loadPIDs...)
 	if err != nil {
 		return res, err
 	}
@@ -454,7 +477,7 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 		marks <- m
 	}()
 	res.wrk, err = runWrk(ctx, d.wrk, gwURL+benchPath, duration, filepath.Join(dir, "wrk.txt"))
-	cpu1, cpuErr := takeCPUSnapshot(gw.pid(), backend.pid())
+	cpu1, cpuErr := takeCPUSnapshot(gw.pid(), loadPIDs...)
 	// Right after the run, before anything closes the gateway's idle
 	// connections.
 	after, afterErr := countTimeWait(backendPort)

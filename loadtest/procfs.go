@@ -192,7 +192,9 @@ type cpuSnapshot struct {
 	gateway, backend time.Duration
 }
 
-func takeCPUSnapshot(gatewayPID, backendPID int) (cpuSnapshot, error) {
+// takeCPUSnapshot reads the machine's CPU time, the gateway's, and the sum
+// of the backend processes' (the backend, and a Redis scenario's server).
+func takeCPUSnapshot(gatewayPID int, backendPIDs ...int) (cpuSnapshot, error) {
 	s := cpuSnapshot{at: time.Now()}
 	var err error
 	if s.machine, err = readMachineCPU(); err != nil {
@@ -201,8 +203,14 @@ func takeCPUSnapshot(gatewayPID, backendPID int) (cpuSnapshot, error) {
 	if s.gateway, err = processCPU(gatewayPID); err != nil {
 		return s, err
 	}
-	s.backend, err = processCPU(backendPID)
-	return s, err
+	for _, pid := range backendPIDs {
+		t, err := processCPU(pid)
+		if err != nil {
+			return s, err
+		}
+		s.backend += t
+	}
+	return s, nil
 }
 
 // cpuUse is where the CPU went during a run, each in cores (1.0 = one CPU

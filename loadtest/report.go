@@ -138,42 +138,16 @@ func (r *report) markdown() string {
 	} else {
 		w(" with its access log off")
 	}
-	w(". %d round(s), interleaved: %s. Means of the runs; × (a) is req/s over scenario (a)'s. ", o.runs, r.order())
+	w(". %d round(s), interleaved: %s. Means of the runs; × (a) is req/s over scenario (a)'s", o.runs, r.order())
+	sums := r.summaries()
+	base, baseD := ratioBases(sums)
+	if baseD > 0 {
+		w(", × (d) over the static rule's (d)")
+	}
+	w(". ")
 	w("Load average (1 5 15 min) before: %s, after: %s.\n\n", r.loadBefore, r.loadAfter)
 
-	sums := r.summaries()
-	var base float64
-	for _, s := range sums {
-		if s.s.id == "a" {
-			base = s.rps
-		}
-	}
-	w("| scenario | req/s | × (a) | p50 | p99 | req/s per run |\n")
-	w("|---|---:|---:|---:|---:|---|\n")
-	for _, s := range sums {
-		name := fmt.Sprintf("(%s) %s", s.s.id, s.s.title)
-		if reason, ok := r.skipped[s.s.id]; ok {
-			w("| %s | skipped: %s | | | | |\n", name, mdEscape(reason))
-			continue
-		}
-		if msg, ok := r.failed[s.s.id]; ok && len(s.runs) == 0 {
-			w("| %s | failed: %s | | | | |\n", name, mdEscape(firstLine(msg)))
-			continue
-		}
-		if len(s.runs) == 0 {
-			continue
-		}
-		ratio := "—"
-		if base > 0 {
-			ratio = fmt.Sprintf("%.2f", s.rps/base)
-		}
-		var per []string
-		for _, run := range s.runs {
-			per = append(per, groupDigits(run.wrk.RPS))
-		}
-		w("| %s | %s | %s | %s | %s | %s |\n", name, groupDigits(s.rps), ratio,
-			fmtLatency(secs(s.p50)), fmtLatency(secs(s.p99)), strings.Join(per, " · "))
-	}
+	r.table(w, sums, base, baseD)
 	for id, msg := range r.failed {
 		w("\nScenario (%s) failed: %s\n", id, msg)
 	}
@@ -197,6 +171,68 @@ func (r *report) markdown() string {
 	r.memory(w)
 	w("\nTotal time %s.\n", r.finished.Sub(r.started).Round(time.Second))
 	return b.String()
+}
+
+// ratioBases returns the mean req/s of (a) and of (d), 0 for one that did
+// not run.
+func ratioBases(sums []summary) (a, d float64) {
+	for _, s := range sums {
+		switch s.s.id {
+		case "a":
+			a = s.rps
+		case "d":
+			d = s.rps
+		}
+	}
+	return a, d
+}
+
+// table is the summary table: a row per scenario, with its ratio to (a),
+// and to (d) when (d) ran (the comparison row of the rule actions: what a
+// crud read costs against a static answer).
+func (r *report) table(w func(string, ...any), sums []summary, base, baseD float64) {
+	withD := baseD > 0
+	ratioCell := func(rps, den float64) string {
+		if den > 0 {
+			return fmt.Sprintf("%.2f", rps/den)
+		}
+		return "—"
+	}
+	if withD {
+		w("| scenario | req/s | × (a) | × (d) | p50 | p99 | req/s per run |\n")
+		w("|---|---:|---:|---:|---:|---:|---|\n")
+	} else {
+		w("| scenario | req/s | × (a) | p50 | p99 | req/s per run |\n")
+		w("|---|---:|---:|---:|---:|---|\n")
+	}
+	empty := " | | | | |"
+	if withD {
+		empty += " |"
+	}
+	for _, s := range sums {
+		name := fmt.Sprintf("(%s) %s", s.s.id, s.s.title)
+		if reason, ok := r.skipped[s.s.id]; ok {
+			w("| %s | skipped: %s%s\n", name, mdEscape(reason), empty)
+			continue
+		}
+		if msg, ok := r.failed[s.s.id]; ok && len(s.runs) == 0 {
+			w("| %s | failed: %s%s\n", name, mdEscape(firstLine(msg)), empty)
+			continue
+		}
+		if len(s.runs) == 0 {
+			continue
+		}
+		var per []string
+		for _, run := range s.runs {
+			per = append(per, groupDigits(run.wrk.RPS))
+		}
+		ratios := ratioCell(s.rps, base)
+		if withD {
+			ratios += " | " + ratioCell(s.rps, baseD)
+		}
+		w("| %s | %s | %s | %s | %s | %s |\n", name, groupDigits(s.rps), ratios,
+			fmtLatency(secs(s.p50)), fmtLatency(secs(s.p99)), strings.Join(per, " · "))
+	}
 }
 
 // target is one of the project's performance goals: a ratio between two

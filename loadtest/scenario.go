@@ -52,6 +52,9 @@ type scenario struct {
 	// helloPath is the backend path the hello-world plugin answers itself;
 	// empty: its default, which the bench request does not use.
 	helloPath string
+	// redis: the driver starts a redis-server for each run, and the bench
+	// backend's rules keep their shared state in it (their "store").
+	redis bool
 }
 
 // scenarios returns every scenario, in report order. nRules is the size of
@@ -123,11 +126,28 @@ func scenarios(nRules int) []scenario {
 			backend: mockoonBackend,
 			expect:  expectJSON(backendBody),
 		},
+		{
+			id:      "g",
+			title:   "krakend-rules, crud GET one from memory",
+			backend: goBackend,
+			plugin:  rulesPluginKind,
+			rules:   crudRule,
+			expect:  expectBody(crudItem),
+		},
+		{
+			id:      "g-redis",
+			title:   "krakend-rules, crud GET one from Redis",
+			backend: goBackend,
+			plugin:  rulesPluginKind,
+			rules:   crudRule,
+			redis:   true,
+			expect:  expectBody(crudItem),
+		},
 	}
 }
 
 // selectScenarios keeps the scenarios named in only ("a,b,f"; "f" stands
-// for both f rows; empty keeps all).
+// for both f rows, "g" for g and g-redis; empty keeps all).
 func selectScenarios(all []scenario, only string) ([]scenario, error) {
 	if strings.TrimSpace(only) == "" {
 		return all, nil
@@ -146,7 +166,7 @@ func selectScenarios(all []scenario, only string) ([]scenario, error) {
 			}
 		}
 		if !known {
-			return nil, fmt.Errorf("-only: unknown scenario %q (known: a, b, b1, c, c-hijack, d, e, f, f-wiremock, f-mockoon)", id)
+			return nil, fmt.Errorf("-only: unknown scenario %q (known: %s)", id, knownIDs(all))
 		}
 	}
 	var out []scenario
@@ -156,6 +176,23 @@ func selectScenarios(all []scenario, only string) ([]scenario, error) {
 		}
 	}
 	return out, nil
+}
+
+// knownIDs lists the scenario ids, with the group names "f" and "g" too.
+func knownIDs(all []scenario) string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, s := range all {
+		if group, _, ok := strings.Cut(s.id, "-"); ok && !seen[group] {
+			seen[group] = true
+			ids = append(ids, group)
+		}
+		if !seen[s.id] {
+			seen[s.id] = true
+			ids = append(ids, s.id)
+		}
+	}
+	return strings.Join(ids, ", ")
 }
 
 // manyRules is n rules on other paths and methods: none matches benchPath,
@@ -197,6 +234,34 @@ func templatedRule() map[string]any {
 			"tenant": `{{ .Header.Get "X-Tenant" }}`,
 		}},
 	}}}
+}
+
+// crudItem is the item GET /bench/42 reads from the data set "bench": the
+// exact body the crud rule answers (members sorted by name, as stored).
+const crudItem = `{"id":"42","ok":true,"source":"crud"}`
+
+// crudRule serves the collection /bench from the data set "bench", seeded
+// with the one item the bench request reads.
+func crudRule() map[string]any {
+	return map[string]any{"rules": []any{map[string]any{
+		"name": "crud",
+		"crud": map[string]any{
+			"data_set": "bench",
+			"path":     "/bench",
+			"seed":     []any{map[string]any{"id": "42", "ok": true, "source": "crud"}},
+		},
+	}}}
+}
+
+// benchRules is the configuration of the scenario's bench backend: its
+// rules, with, for a Redis scenario, the store "bench" in the server at
+// redisURL.
+func benchRules(s scenario, redisURL string) map[string]any {
+	cfg := s.rules()
+	if s.redis {
+		cfg["store"] = map[string]any{"name": "bench", "redis": redisURL}
+	}
+	return cfg
 }
 
 // checkRules answers the /check endpoint, so that the driver can tell that
@@ -294,8 +359,9 @@ func helloClient(path string) map[string]any {
 
 // scenarioConfig is the gateway configuration of one scenario run: the
 // bench endpoint, and for plugin scenarios a /check endpoint whose answer
-// only the loaded plugin can give.
-func scenarioConfig(s scenario, port int, backendURL string, so pluginFiles, accessLog bool) gatewayConfig {
+// only the loaded plugin can give. redisURL is the Redis server of a Redis
+// scenario.
+func scenarioConfig(s scenario, port int, backendURL, redisURL string, so pluginFiles, accessLog bool) gatewayConfig {
 	g := gatewayConfig{port: port, accessLog: accessLog, name: "krakend-rules load test (" + s.id + ")"}
 	headers := []string{"X-Tenant"}
 	switch s.plugin {
@@ -304,7 +370,7 @@ func scenarioConfig(s scenario, port int, backendURL string, so pluginFiles, acc
 	case rulesPluginKind:
 		g.plugin = so.rules
 		g.endpoints = []any{
-			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, rulesClient(s.rules())),
+			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, rulesClient(benchRules(s, redisURL))),
 			endpoint("GET", checkPath, backendURL, checkPath, nil, rulesClient(checkRules())),
 		}
 	case helloPluginKind:
@@ -344,6 +410,16 @@ func expectJSON(want string) func([]byte) error {
 		gotNorm, _ := json.Marshal(got)
 		if !bytes.Equal(gotNorm, wantNorm) {
 			return fmt.Errorf("answer %s, want %s", truncate(body, 200), want)
+		}
+		return nil
+	}
+}
+
+// expectBody returns a check that the body is exactly want, byte for byte.
+func expectBody(want string) func([]byte) error {
+	return func(body []byte) error {
+		if string(body) != want {
+			return fmt.Errorf("answer %q, want exactly %q", truncate(body, 200), want)
 		}
 		return nil
 	}
