@@ -131,7 +131,11 @@ func (r *report) markdown() string {
 	w("Binaries: %s.\n\n", r.binaries)
 	w("Each run: a fresh gateway (`build/gateway`, Lura v2.14.1) and a fresh backend, `wrk -t%d -c%d -d%s --latency -H '%s'` on `GET %s` after a %s warm-up. ",
 		o.threads, o.connections, o.duration, benchHeader, benchPath, o.warmup)
-	w("The gateway is pinned to CPU %d, wrk and the backends to CPU %d. ", o.gatewayCPU, o.loadCPU)
+	if r.withRedis() {
+		w("The gateway is pinned to CPU %d, wrk, the backends and the Redis scenarios' redis-server (a fresh one each run, without persistence; its CPU counts as the backend's) to CPU %d. ", o.gatewayCPU, o.loadCPU)
+	} else {
+		w("The gateway is pinned to CPU %d, wrk and the backends to CPU %d. ", o.gatewayCPU, o.loadCPU)
+	}
 	w("Endpoint `GET /bench/{id}` with `output_encoding: no-op`, one backend with `encoding: no-op` and `input_headers: [X-Tenant]`; the gateway logs at %s", o.logLevel)
 	if o.accessLog {
 		w(" with its access log on")
@@ -171,6 +175,16 @@ func (r *report) markdown() string {
 	r.memory(w)
 	w("\nTotal time %s.\n", r.finished.Sub(r.started).Round(time.Second))
 	return b.String()
+}
+
+// withRedis tells whether a selected scenario runs a redis-server.
+func (r *report) withRedis() bool {
+	for _, s := range r.scenarios {
+		if s.redis {
+			return true
+		}
+	}
+	return false
 }
 
 // ratioBases returns the mean req/s of (a) and of (d), 0 for one that did
