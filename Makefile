@@ -144,7 +144,7 @@ check: plugin ## check CONFIG (default examples/krakend.json) with the linter; C
 	$(GO) run ./cmd/krakend-rules check $(CHECKFLAGS) $(CONFIG)
 
 LOADTEST ?=
-loadtest: build ## the gateway-level load comparison (installs wrk, WireMock and Mockoon on first use); LOADTEST=-memory adds the RSS checks
+loadtest: build ## the gateway-level load comparison (installs wrk, WireMock and Mockoon on first use; the Redis rows need redis-server); LOADTEST=-memory adds the RSS checks
 	$(GO) run ./loadtest -buildflags '$(BUILDFLAGS)' -out $(BUILD)/loadtest/report.md $(LOADTEST)
 
 clean: ## remove build/
