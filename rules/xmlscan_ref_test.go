@@ -3,44 +3,65 @@ package rules
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"io"
+	"regexp"
+	"unicode/utf8"
 )
 
 // referenceXML is the encoding/xml-based builder the scanner replaced,
-// kept as the reference xmlscan_test.go compares the scanner with.
-// parseXML parses a well-formed XML document with one root element,
-// nested at most maxDepth elements deep; ok is false for anything else.
-// encoding/xml expands no entity beyond XML's five and resolves nothing
-// external, and reads one token at a time, so the work is linear in the
-// body; the depth bound stops it early on a hostile nesting.
-func referenceXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
+// kept as the reference xmlscan_test.go compares the scanner with. With
+// spec set, it adds the checks where the scanner is deliberately stricter
+// than encoding/xml (see xmlscan.go): XML characters throughout, no
+// repeated attribute, no declaration but one simple DOCTYPE before the
+// root element. Without, it is the old parseXML exactly.
+func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error) {
+	if spec && !referenceChars(body) {
+		return nil, errors.New("not XML characters")
+	}
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
-	// Nearly every node starts at or ends before a "<": sized so, the
-	// node array is allocated once instead of doubling.
 	doc = &xmlDoc{nodes: make([]xmlNode, 1, bytes.Count(body, []byte("<"))+2), index: map[xmlName]int32{}}
 	doc.nodes[0] = xmlNode{kind: xmlDocument, parent: -1}
 	stack := []int32{0}
-	rootSeen := false
+	rootSeen, doctypeSeen := false, false
 	for {
+		before := d.InputOffset()
 		tok, err := d.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
 		top := stack[len(stack)-1]
 		switch t := tok.(type) {
+		case xml.Directive:
+			if !spec {
+				continue
+			}
+			if rootSeen || doctypeSeen || !referenceDoctype.Match(body[before:d.InputOffset()]) {
+				return nil, errors.New("declaration other than a simple DOCTYPE")
+			}
+			doctypeSeen = true
 		case xml.StartElement:
 			if len(stack) > maxDepth {
-				return nil, false
+				return nil, errors.New("too deep")
 			}
 			if top == 0 {
 				if rootSeen {
-					return nil, false // a second root element
+					return nil, errors.New("a second root element")
 				}
 				rootSeen = true
+			}
+			if spec {
+				for i, a := range t.Attr {
+					for _, b := range t.Attr[:i] {
+						if a.Name == b.Name {
+							return nil, errors.New("repeated attribute")
+						}
+					}
+				}
 			}
 			n := xmlNode{
 				kind: xmlElement, depth: int32(len(stack)), parent: top,
@@ -63,13 +84,12 @@ func referenceXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
 		case xml.CharData:
 			if top == 0 {
 				if len(bytes.TrimSpace(t)) > 0 {
-					return nil, false // text outside the root element
+					return nil, errors.New("text outside the root element")
 				}
 				continue
 			}
 			last := &doc.nodes[len(doc.nodes)-1]
 			if last.kind == xmlText && last.parent == top {
-				// Text split by a comment or processing instruction: one node.
 				doc.text = append(doc.text, t...)
 				last.textEnd = int32(len(doc.text))
 				continue
@@ -83,11 +103,30 @@ func referenceXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
 		}
 	}
 	if !rootSeen || len(stack) != 1 {
-		return nil, false
+		return nil, errors.New("no root element, or one unclosed")
 	}
 	doc.nodes[0].end = int32(len(doc.nodes))
 	doc.nodes[0].textEnd = int32(len(doc.text))
 	doc.index = nil
-	return doc, true
+	return doc, nil
 }
 
+// referenceDoctype: <!DOCTYPE name>, with at most an external id (XML
+// 1.0, production doctypedecl without intSubset). Names are approximated.
+var referenceDoctype = regexp.MustCompile(`^<!DOCTYPE[ \t\r\n]+[A-Za-z_:\x{80}-\x{10FFFF}][-A-Za-z0-9_:.\x{80}-\x{10FFFF}]*` +
+	`([ \t\r\n]+(SYSTEM[ \t\r\n]+("[^"]*"|'[^']*')|PUBLIC[ \t\r\n]+("[-a-zA-Z0-9 \r\n'()+,./:=?;!*#@$_%]*"|'[-a-zA-Z0-9 \r\n()+,./:=?;!*#@$_%]*')[ \t\r\n]+("[^"]*"|'[^']*')))?` +
+	`[ \t\r\n]*>$`)
+
+// referenceChars: XML 1.0's Char production over the whole document.
+func referenceChars(body []byte) bool {
+	if !utf8.Valid(body) {
+		return false
+	}
+	for _, r := range string(body) {
+		if !(r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+			r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			return false
+		}
+	}
+	return true
+}
