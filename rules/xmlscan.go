@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -62,7 +63,6 @@ type xmlScanner struct {
 	stack    []xmlOpen
 	bindings []xmlBinding
 	scope    map[string]int32 // a prefix to its binding in force, made at the first declaration
-	attrs    []xmlRawAttr     // the start tag being read
 	seen     []int32          // by name: 1 + the last element that had it as an attribute
 	elements int32
 	vals     []byte // attribute values that had to be decoded
@@ -81,8 +81,6 @@ type xmlBinding struct {
 	prev        int32 // the binding of the same prefix it hides, or -1
 }
 
-type xmlRawAttr struct{ prefix, local, value string }
-
 // scanXML parses body, which must not change while the document is used:
 // the document's names and many of its values are views of it. reason is
 // empty when body is one well-formed XML document, nested at most maxDepth
@@ -91,8 +89,9 @@ func scanXML(body []byte, maxDepth int) (doc *xmlDoc, reason string) {
 	if !xmlChars(body) {
 		return nil, xmlNotChar
 	}
-	nodes, text := xmlSizes(body)
-	doc = &xmlDoc{nodes: make([]xmlNode, 1, nodes), text: make([]byte, 0, text), index: make(map[xmlName]int32, 8)}
+	maxDepth = min(maxDepth, math.MaxUint16) // xmlNode.depth
+	nodes, attrs, text := xmlSizes(body, maxDepth)
+	doc = &xmlDoc{nodes: make([]xmlNode, 1, max(nodes, 1)), attrs: make([]xmlAttr, 0, attrs), text: make([]byte, 0, text)}
 	doc.nodes[0] = xmlNode{kind: xmlDocument, parent: -1}
 	s := &xmlScanner{src: body, doc: doc, maxDepth: maxDepth, stack: make([]xmlOpen, 1, 16)}
 	for s.pos < len(s.src) {
@@ -113,7 +112,6 @@ func scanXML(body []byte, maxDepth int) (doc *xmlDoc, reason string) {
 		return nil, xmlNoRoot
 	}
 	doc.nodes[0].end = int32(len(doc.nodes))
-	doc.nodes[0].textEnd = int32(len(doc.text))
 	doc.index = nil
 	return doc, ""
 }
@@ -138,28 +136,70 @@ func xmlChars(b []byte) bool {
 	return true
 }
 
-// xmlSizes estimates the document's node count and text length, so that
-// both are allocated once: a node per start tag and per run of text.
-func xmlSizes(b []byte) (nodes, text int) {
+// xmlSizes estimates the document's size: its nodes (a node per start
+// tag, per run of text and per CDATA section), attributes (a quoted value
+// in a start tag) and text, so that each array is allocated once (append
+// would grow a large one by a quarter at a time, allocating five times
+// its size in all). It skims: it looks for the markup's delimiters only.
+// It returns 0 nodes, to allocate as the scan goes, when the document
+// seems deeper than maxDepth: the scan will stop early, and pay only for
+// the nodes before.
+func xmlSizes(b []byte, maxDepth int) (nodes, attrs, text int) {
 	nodes = 2
-	for i := 0; ; {
+	depth := 0
+	skip := func(i int, end string) int {
+		if k := bytes.Index(b[i:], []byte(end)); k >= 0 {
+			return i + k + len(end)
+		}
+		return len(b)
+	}
+	for i := 0; i < len(b); {
 		j := bytes.IndexByte(b[i:], '<')
 		if j < 0 {
-			return nodes + 1, text + len(b) - i
+			return nodes + 1, attrs, text + len(b) - i
 		}
 		if j > 0 {
 			nodes, text = nodes+1, text+j
 		}
 		i += j + 1
-		if i < len(b) && b[i] != '/' {
+		rest := b[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("!--")):
+			i = skip(i+3, "-->")
+		case bytes.HasPrefix(rest, []byte("![CDATA[")):
+			start := i + 8
+			i = skip(start, "]]>")
+			nodes, text = nodes+1, text+i-start
+		case bytes.HasPrefix(rest, []byte("?")):
+			i = skip(i+1, "?>")
+		case bytes.HasPrefix(rest, []byte("/")):
+			depth--
+			i = skip(i, ">")
+		case bytes.HasPrefix(rest, []byte("!")):
+			i = skip(i, ">")
+		default:
 			nodes++
+			for i < len(b) {
+				k := bytes.IndexAny(b[i:], `'">`)
+				if k < 0 {
+					return nodes, attrs, text
+				}
+				i += k + 1
+				if c := b[i-1]; c != '>' {
+					attrs++
+					i = skip(i, string(c))
+					continue
+				}
+				if b[i-2] != '/' {
+					if depth++; depth > maxDepth {
+						return 0, attrs, text
+					}
+				}
+				break
+			}
 		}
-		k := bytes.IndexByte(b[i:], '>')
-		if k < 0 {
-			return nodes, text
-		}
-		i += k + 1
 	}
+	return nodes, attrs, text
 }
 
 // text reads character data up to the next "<" or the end.
@@ -216,15 +256,14 @@ func (s *xmlScanner) charData(start int, cdata bool) string {
 	}
 	last := &d.nodes[len(d.nodes)-1]
 	if last.kind == xmlText && last.parent == top {
-		last.textEnd = int32(len(d.text))
-		return ""
+		return "" // its text runs on to the next node's
 	}
 	if start == len(d.text) && !cdata {
 		return ""
 	}
 	d.nodes = append(d.nodes, xmlNode{
-		kind: xmlText, depth: int32(len(s.stack)), parent: top, end: int32(len(d.nodes) + 1),
-		textStart: int32(start), textEnd: int32(len(d.text)),
+		kind: xmlText, depth: uint16(len(s.stack)), parent: top, end: int32(len(d.nodes) + 1),
+		textStart: int32(start),
 	})
 	return ""
 }
@@ -544,7 +583,10 @@ var xmlPubidByte = func() (t [128]bool) {
 	return t
 }()
 
-// startTag reads a start tag or an empty element.
+// startTag reads a start tag or an empty element. Its attributes go
+// straight into doc.attrs, each holding where its name starts in the body
+// until the element's declarations are known and the names resolved: no
+// scratch space.
 func (s *xmlScanner) startTag() string {
 	d := s.doc
 	top := s.stack[len(s.stack)-1].node
@@ -562,7 +604,7 @@ func (s *xmlScanner) startTag() string {
 	if r != "" {
 		return r
 	}
-	s.attrs = s.attrs[:0]
+	mark, attrStart := int32(len(s.bindings)), len(d.attrs)
 	empty := false
 	for {
 		s.space()
@@ -580,6 +622,7 @@ func (s *xmlScanner) startTag() string {
 			empty = true
 			break
 		}
+		nameAt := s.pos
 		_, ap, al, r := s.qname()
 		if r != "" {
 			return r
@@ -594,47 +637,43 @@ func (s *xmlScanner) startTag() string {
 		if r != "" {
 			return r
 		}
-		s.attrs = append(s.attrs, xmlRawAttr{ap, al, v})
-	}
-	// Declarations first: they apply to the element's own name and to its
-	// other attributes.
-	mark := int32(len(s.bindings))
-	for _, a := range s.attrs {
 		switch {
-		case a.prefix == "xmlns":
-			s.bind(a.local, a.value)
-		case a.prefix == "" && a.local == "xmlns":
-			s.bind("", a.value)
+		case ap == "xmlns":
+			if !s.bind(mark, al, v) {
+				return xmlDupAttr
+			}
+		case ap == "" && al == "xmlns":
+			if !s.bind(mark, "", v) {
+				return xmlDupAttr
+			}
+		default:
+			d.attrs = append(d.attrs, xmlAttr{name: int32(nameAt), value: v})
 		}
 	}
+	// The declarations apply to the element's own name and to its other
+	// attributes, wherever they stand.
 	s.elements++
-	n := xmlNode{
-		kind: xmlElement, depth: int32(len(s.stack)), parent: top,
-		name:      d.intern(s.resolve(prefix, local, true), local),
-		attrStart: int32(len(d.attrs)), textStart: int32(len(d.text)),
-	}
-	for _, a := range s.attrs {
-		var name int32
-		declaration := a.prefix == "xmlns" || a.prefix == "" && a.local == "xmlns"
-		if declaration {
-			name = d.intern(a.prefix, a.local)
-		} else {
-			name = d.intern(s.resolve(a.prefix, a.local, false), a.local)
-		}
+	end := s.pos
+	for i := attrStart; i < len(d.attrs); i++ {
+		s.pos = int(d.attrs[i].name)
+		_, ap, al, _ := s.qname()
+		name := d.intern(s.resolve(ap, al, false), al)
 		for len(s.seen) <= int(name) {
-			s.seen = append(s.seen, 0)
+			s.seen = append(doubled(s.seen), 0)
 		}
 		if s.seen[name] == s.elements {
 			return xmlDupAttr
 		}
 		s.seen[name] = s.elements
-		if !declaration {
-			d.attrs = append(d.attrs, xmlAttr{name: name, value: a.value})
-		}
+		d.attrs[i].name = name
 	}
-	n.attrEnd = int32(len(d.attrs))
+	s.pos = end
 	node := int32(len(d.nodes))
-	d.nodes = append(d.nodes, n)
+	d.nodes = append(d.nodes, xmlNode{
+		kind: xmlElement, depth: uint16(len(s.stack)), parent: top,
+		name:      d.intern(s.resolve(prefix, local, true), local),
+		attrStart: int32(attrStart), attrEnd: int32(len(d.attrs)), textStart: int32(len(d.text)),
+	})
 	s.stack = append(s.stack, xmlOpen{node: node, name: qname, bindings: mark})
 	if empty {
 		s.close()
@@ -697,17 +736,21 @@ func (s *xmlScanner) attrValue() (string, string) {
 }
 
 // bind declares a prefix ("" for the default namespace) within the
-// element being opened.
-func (s *xmlScanner) bind(prefix, uri string) {
+// element being opened, whose declarations start at mark in s.bindings;
+// false if the element declared it already.
+func (s *xmlScanner) bind(mark int32, prefix, uri string) bool {
 	if s.scope == nil {
 		s.scope = map[string]int32{}
 	}
 	prev, ok := s.scope[prefix]
 	if !ok {
 		prev = -1
+	} else if prev >= mark {
+		return false
 	}
 	s.scope[prefix] = int32(len(s.bindings))
 	s.bindings = append(s.bindings, xmlBinding{prefix: prefix, uri: uri, prev: prev})
+	return true
 }
 
 // resolve is encoding/xml's translate: the namespace a prefix stands for.
@@ -753,9 +796,7 @@ func (s *xmlScanner) endTag() string {
 func (s *xmlScanner) close() {
 	open := s.stack[len(s.stack)-1]
 	s.stack = s.stack[:len(s.stack)-1]
-	n := &s.doc.nodes[open.node]
-	n.end = int32(len(s.doc.nodes))
-	n.textEnd = int32(len(s.doc.text))
+	s.doc.nodes[open.node].end = int32(len(s.doc.nodes))
 	for i := len(s.bindings) - 1; i >= int(open.bindings); i-- {
 		b := s.bindings[i]
 		if b.prev < 0 {

@@ -21,7 +21,7 @@ func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error)
 	}
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
-	doc = &xmlDoc{nodes: make([]xmlNode, 1, bytes.Count(body, []byte("<"))+2), index: map[xmlName]int32{}}
+	doc = &xmlDoc{nodes: make([]xmlNode, 1, bytes.Count(body, []byte("<"))+2)}
 	doc.nodes[0] = xmlNode{kind: xmlDocument, parent: -1}
 	stack := []int32{0}
 	rootSeen, doctypeSeen := false, false
@@ -57,14 +57,16 @@ func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error)
 			if spec {
 				for i, a := range t.Attr {
 					for _, b := range t.Attr[:i] {
-						if a.Name == b.Name {
+						// A declaration's name is not an attribute's (its
+						// namespace is not the prefix xmlns).
+						if a.Name == b.Name && (a.Name.Space == "xmlns") == (b.Name.Space == "xmlns") {
 							return nil, errors.New("repeated attribute")
 						}
 					}
 				}
 			}
 			n := xmlNode{
-				kind: xmlElement, depth: int32(len(stack)), parent: top,
+				kind: xmlElement, depth: uint16(len(stack)), parent: top,
 				name:      doc.intern(t.Name.Space, t.Name.Local),
 				attrStart: int32(len(doc.attrs)), textStart: int32(len(doc.text)),
 			}
@@ -80,7 +82,6 @@ func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error)
 		case xml.EndElement:
 			stack = stack[:len(stack)-1]
 			doc.nodes[top].end = int32(len(doc.nodes))
-			doc.nodes[top].textEnd = int32(len(doc.text))
 		case xml.CharData:
 			if top == 0 {
 				if len(bytes.TrimSpace(t)) > 0 {
@@ -91,14 +92,13 @@ func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error)
 			last := &doc.nodes[len(doc.nodes)-1]
 			if last.kind == xmlText && last.parent == top {
 				doc.text = append(doc.text, t...)
-				last.textEnd = int32(len(doc.text))
 				continue
 			}
 			start := int32(len(doc.text))
 			doc.text = append(doc.text, t...)
 			doc.nodes = append(doc.nodes, xmlNode{
-				kind: xmlText, depth: int32(len(stack)), parent: top, end: int32(len(doc.nodes) + 1),
-				textStart: start, textEnd: int32(len(doc.text)),
+				kind: xmlText, depth: uint16(len(stack)), parent: top, end: int32(len(doc.nodes) + 1),
+				textStart: start,
 			})
 		}
 	}
@@ -106,7 +106,6 @@ func referenceXML(body []byte, maxDepth int, spec bool) (doc *xmlDoc, err error)
 		return nil, errors.New("no root element, or one unclosed")
 	}
 	doc.nodes[0].end = int32(len(doc.nodes))
-	doc.nodes[0].textEnd = int32(len(doc.text))
 	doc.index = nil
 	return doc, nil
 }

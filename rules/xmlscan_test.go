@@ -91,7 +91,7 @@ func compareXML(got, want *xmlDoc) string {
 	for i := range got.nodes {
 		g, w := got.nodes[i], want.nodes[i]
 		if g.kind != w.kind || g.depth != w.depth || g.parent != w.parent || g.end != w.end ||
-			g.textStart != w.textStart || g.textEnd != w.textEnd || g.attrEnd-g.attrStart != w.attrEnd-w.attrStart {
+			g.textStart != w.textStart || got.value(int32(i)) != want.value(int32(i)) || g.attrEnd-g.attrStart != w.attrEnd-w.attrStart {
 			return fmt.Sprintf("node %d: %+v, want %+v", i, g, w)
 		}
 		if g.kind == xmlElement && got.names[g.name] != want.names[w.name] {
