@@ -691,15 +691,16 @@ func (s *xmlScanner) attrValue() (string, string) {
 	s.pos++
 	start := s.pos
 	plain := true
-	for i := s.pos; ; i++ {
-		if i >= len(s.src) {
+	end := s.pos
+	for ; ; end++ {
+		if end >= len(s.src) {
 			return "", xmlUnclosed
 		}
-		c := s.src[i]
+		c := s.src[end]
 		if c == q {
 			if plain {
-				s.pos = i + 1
-				return bytesView(s.src[start:i]), ""
+				s.pos = end + 1
+				return bytesView(s.src[start:end]), ""
 			}
 			break
 		}
@@ -711,7 +712,11 @@ func (s *xmlScanner) attrValue() (string, string) {
 		}
 	}
 	// Decode into s.vals, never rewritten: earlier values stay valid views
-	// even when it grows into a new array.
+	// even when it grows into a new array, which it does before a value
+	// (decoded, no longer than in the body), doubling.
+	if need := len(s.vals) + end - start; need > cap(s.vals) {
+		s.vals = append(make([]byte, 0, max(2*cap(s.vals), need)), s.vals...)
+	}
 	from := len(s.vals)
 	for {
 		c := s.src[s.pos]
