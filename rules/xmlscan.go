@@ -12,9 +12,13 @@ import (
 // document itself (its nodes, attributes, text and names) and little else:
 // names and the attribute values that need no decoding are views of the
 // body (which nothing writes to while the document is used), names are
-// interned by a map whose look-ups do not copy, and namespace scopes are a
-// stack of bindings with one map from a prefix to the binding in force.
-// Each byte is looked at a bounded number of times: the work is linear.
+// interned in a seeded open-addressing table (xmlDoc.intern), the arrays
+// are sized by a skim of the body first (xmlSizes) instead of growing, and
+// namespace scopes are a stack of bindings with one map, made at the first
+// declaration, from a prefix to the binding in force. Each byte is looked
+// at a bounded number of times: the work is linear. The attribute values
+// that need decoding share one buffer; the node, attribute and name
+// arrays keep the layout xpath.go reads.
 //
 // It accepts what Go's encoding/xml accepts in its strict mode (the
 // decoder this replaces; xmlscan_test.go compares the two), except where
@@ -261,7 +265,7 @@ func (s *xmlScanner) charData(start int, cdata bool) string {
 	if start == len(d.text) && !cdata {
 		return ""
 	}
-	d.nodes = append(d.nodes, xmlNode{
+	d.nodes = append(doubled(d.nodes), xmlNode{
 		kind: xmlText, depth: uint16(len(s.stack)), parent: top, end: int32(len(d.nodes) + 1),
 		textStart: int32(start),
 	})
@@ -647,7 +651,7 @@ func (s *xmlScanner) startTag() string {
 				return xmlDupAttr
 			}
 		default:
-			d.attrs = append(d.attrs, xmlAttr{name: int32(nameAt), value: v})
+			d.attrs = append(doubled(d.attrs), xmlAttr{name: int32(nameAt), value: v})
 		}
 	}
 	// The declarations apply to the element's own name and to its other
@@ -669,7 +673,7 @@ func (s *xmlScanner) startTag() string {
 	}
 	s.pos = end
 	node := int32(len(d.nodes))
-	d.nodes = append(d.nodes, xmlNode{
+	d.nodes = append(doubled(d.nodes), xmlNode{
 		kind: xmlElement, depth: uint16(len(s.stack)), parent: top,
 		name:      d.intern(s.resolve(prefix, local, true), local),
 		attrStart: int32(attrStart), attrEnd: int32(len(d.attrs)), textStart: int32(len(d.text)),

@@ -149,8 +149,14 @@ func TestXMLScanAgrees(t *testing.T) {
 	}
 }
 
-// TestXMLScanDepth: the depth bound counts elements, the root being 1.
+// TestXMLScanDepth: the depth bound counts elements, the root being 1;
+// markup in a CDATA section or a comment is not, though the skim that
+// sizes the arrays counts it (and then lets them grow).
 func TestXMLScanDepth(t *testing.T) {
+	inert := "<a><![CDATA[" + strings.Repeat("<b>", 200) + "]]><!--" + strings.Repeat("<b>", 200) + "--><c/></a>"
+	if doc, r := scanXML([]byte(inert), 2); r != "" || len(doc.nodes) != 4 || doc.value(0) != strings.Repeat("<b>", 200) {
+		t.Errorf("markup in CDATA and a comment: %q", r)
+	}
 	for _, n := range []int{1, 2, 50} {
 		deep := []byte(strings.Repeat("<a>", n) + strings.Repeat("</a>", n))
 		if _, r := scanXML(deep, n); r != "" {
