@@ -160,9 +160,9 @@ func xmlSizes(b []byte, maxDepth int) (nodes, attrs, text int) {
 	for i := 0; i < len(b); {
 		j := bytes.IndexByte(b[i:], '<')
 		if j < 0 {
-			return nodes + 1, attrs, text + len(b) - i
+			return nodes, attrs, text // what follows the last markup is outside the root
 		}
-		if j > 0 {
+		if j > 0 && i > 0 { // and what comes before the first
 			nodes, text = nodes+1, text+j
 		}
 		i += j + 1
@@ -208,6 +208,21 @@ func xmlSizes(b []byte, maxDepth int) (nodes, attrs, text int) {
 
 // text reads character data up to the next "<" or the end.
 func (s *xmlScanner) text() string {
+	if s.stack[len(s.stack)-1].node == 0 {
+		// Outside the root element: white space, not copied unless it has
+		// references (decoded, as encoding/xml did, before the check).
+		raw := s.src[s.pos:]
+		if end := bytes.IndexByte(raw, '<'); end >= 0 {
+			raw = raw[:end]
+		}
+		if bytes.IndexByte(raw, '&') < 0 {
+			if len(bytes.TrimSpace(raw)) > 0 {
+				return xmlOutsideRoot
+			}
+			s.pos += len(raw)
+			return ""
+		}
+	}
 	start := len(s.doc.text)
 	for s.pos < len(s.src) && s.src[s.pos] != '<' {
 		i := s.pos

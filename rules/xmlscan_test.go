@@ -249,6 +249,8 @@ func TestXMLScanMemory(t *testing.T) {
 		{"distinct element names", distinct("<a>", "<b%x/>", "</a>"), 14},
 		{"repeated attributes", fill("<a><b ", "c='1' ", "/></a>"), 4.5},
 		{"deep nesting", fill("<a>", "<b>", ""), 0.5},
+		{"not XML: text without markup", fill("", "y", ""), 0.01},
+		{"not XML: text around markup", fill("", "y", "<a/>"), 0.01},
 		{"one text", fill("<a>", "y", "</a>"), 1.1},
 		{"text of references", fill("<a>", "&#x10000;", "</a>"), 1.1},
 		{"attribute values of references", fill("<a b='", "&amp;", "'/>"), 1.1},
