@@ -1,9 +1,7 @@
 package rules
 
 import (
-	"bytes"
-	"encoding/xml"
-	"io"
+	"hash/maphash"
 	"strings"
 )
 
@@ -17,8 +15,8 @@ type xmlDoc struct {
 	nodes []xmlNode // nodes[0] is the document itself
 	attrs []xmlAttr
 	text  []byte
-	names []xmlName         // each distinct name once: a node holds its index
-	index map[xmlName]int32 // while parsing
+	names []xmlName // each distinct name once: a node holds its index
+	index []int32   // while parsing: a hash table of 1 + indexes in names
 }
 
 // xmlName is a namespace (resolved, not the prefix) and a local name.
@@ -32,14 +30,25 @@ const (
 	xmlText
 )
 
+// xmlNode is 28 bytes: a document of empty elements has one per 4 bytes
+// of body. Where a node's text ends is where the node after its subtree
+// starts its own, so it is not stored.
 type xmlNode struct {
 	kind               xmlNodeKind
-	depth              int32 // the document is 0, its root element 1
-	parent             int32 // -1 for the document
-	end                int32 // index of the first node after this one's subtree
-	name               int32 // an element's name in xmlDoc.names
-	attrStart, attrEnd int32 // this element's attributes in xmlDoc.attrs
-	textStart, textEnd int32 // this node's text (its subtree's) in xmlDoc.text
+	depth              uint16 // the document is 0, its root element 1; max_body_depth is at most 10 000
+	parent             int32  // -1 for the document
+	end                int32  // index of the first node after this one's subtree
+	name               int32  // an element's name in xmlDoc.names
+	attrStart, attrEnd int32  // this element's attributes in xmlDoc.attrs
+	textStart          int32  // this node's text (its subtree's) in xmlDoc.text, up to textEnd
+}
+
+// textEnd is where the text of node i's subtree ends in d.text.
+func (d *xmlDoc) textEnd(i int32) int32 {
+	if e := d.nodes[i].end; int(e) < len(d.nodes) {
+		return d.nodes[e].textStart
+	}
+	return int32(len(d.text))
 }
 
 type xmlAttr struct {
@@ -47,107 +56,72 @@ type xmlAttr struct {
 	value string
 }
 
-// intern returns the index of a name in d.names.
+// xmlSeed seeds the names' hashes: a client cannot choose names that
+// collide.
+var xmlSeed = maphash.MakeSeed()
+
+// intern returns the index of a name in d.names. Its table is open
+// addressing on 4-byte slots, at most half full: a Go map would cost
+// several times as much per distinct name, which a hostile body chooses.
 func (d *xmlDoc) intern(space, local string) int32 {
-	n := xmlName{space, local}
-	if i, ok := d.index[n]; ok {
-		return i
+	if 2*len(d.names) >= len(d.index) {
+		d.index = make([]int32, max(2*len(d.index), 16))
+		for i, n := range d.names {
+			d.index[d.slot(n.space, n.local)] = int32(i) + 1
+		}
+	}
+	j := d.slot(space, local)
+	if d.index[j] != 0 {
+		return d.index[j] - 1
 	}
 	i := int32(len(d.names))
-	d.names = append(d.names, n)
-	d.index[n] = i
+	d.names = append(doubled(d.names), xmlName{space, local})
+	d.index[j] = i + 1
 	return i
+}
+
+// slot is where a name is in d.index, or where it goes.
+func (d *xmlDoc) slot(space, local string) int {
+	h := maphash.String(xmlSeed, local)
+	if space != "" {
+		h ^= maphash.String(xmlSeed, space) * 0x9E3779B97F4A7C15
+	}
+	mask := uint64(len(d.index) - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		if k := d.index[j]; k == 0 || d.names[k-1] == (xmlName{space, local}) {
+			return int(j)
+		}
+	}
+}
+
+// doubled returns s, or a copy of it with twice the capacity when it is
+// full: append grows a large slice by a quarter, allocating five times
+// its final size along the way; doubling allocates at most twice.
+func doubled[T any](s []T) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	c := make([]T, len(s), max(2*cap(s), 8))
+	copy(c, s)
+	return c
 }
 
 func (d *xmlDoc) local(name int32) string { return d.names[name].local }
 
 // parseXML parses a well-formed XML document with one root element,
 // nested at most maxDepth elements deep; ok is false for anything else.
-// encoding/xml expands no entity beyond XML's five and resolves nothing
-// external, and reads one token at a time, so the work is linear in the
-// body; the depth bound stops it early on a hostile nesting.
+// It is one pass over the bytes (xmlscan.go) that expands no entity beyond
+// XML's five and resolves nothing external: linear work, and memory a
+// small multiple of the body, which the document's names and values view
+// (body must not change while the document is used).
 func parseXML(body []byte, maxDepth int) (doc *xmlDoc, ok bool) {
-	d := xml.NewDecoder(bytes.NewReader(body))
-	d.Strict = true
-	// Nearly every node starts at or ends before a "<": sized so, the
-	// node array is allocated once instead of doubling.
-	doc = &xmlDoc{nodes: make([]xmlNode, 1, bytes.Count(body, []byte("<"))+2), index: map[xmlName]int32{}}
-	doc.nodes[0] = xmlNode{kind: xmlDocument, parent: -1}
-	stack := []int32{0}
-	rootSeen := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, false
-		}
-		top := stack[len(stack)-1]
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(stack) > maxDepth {
-				return nil, false
-			}
-			if top == 0 {
-				if rootSeen {
-					return nil, false // a second root element
-				}
-				rootSeen = true
-			}
-			n := xmlNode{
-				kind: xmlElement, depth: int32(len(stack)), parent: top,
-				name:      doc.intern(t.Name.Space, t.Name.Local),
-				attrStart: int32(len(doc.attrs)), textStart: int32(len(doc.text)),
-			}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
-					continue // a namespace declaration, not an attribute
-				}
-				doc.attrs = append(doc.attrs, xmlAttr{name: doc.intern(a.Name.Space, a.Name.Local), value: a.Value})
-			}
-			n.attrEnd = int32(len(doc.attrs))
-			stack = append(stack, int32(len(doc.nodes)))
-			doc.nodes = append(doc.nodes, n)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-			doc.nodes[top].end = int32(len(doc.nodes))
-			doc.nodes[top].textEnd = int32(len(doc.text))
-		case xml.CharData:
-			if top == 0 {
-				if len(bytes.TrimSpace(t)) > 0 {
-					return nil, false // text outside the root element
-				}
-				continue
-			}
-			last := &doc.nodes[len(doc.nodes)-1]
-			if last.kind == xmlText && last.parent == top {
-				// Text split by a comment or processing instruction: one node.
-				doc.text = append(doc.text, t...)
-				last.textEnd = int32(len(doc.text))
-				continue
-			}
-			start := int32(len(doc.text))
-			doc.text = append(doc.text, t...)
-			doc.nodes = append(doc.nodes, xmlNode{
-				kind: xmlText, depth: int32(len(stack)), parent: top, end: int32(len(doc.nodes) + 1),
-				textStart: start, textEnd: int32(len(doc.text)),
-			})
-		}
-	}
-	if !rootSeen || len(stack) != 1 {
-		return nil, false
-	}
-	doc.nodes[0].end = int32(len(doc.nodes))
-	doc.nodes[0].textEnd = int32(len(doc.text))
-	doc.index = nil
-	return doc, true
+	doc, reason := scanXML(body, maxDepth)
+	return doc, reason == ""
 }
 
 // value is a node's XPath string-value: all the text of its subtree.
 func (d *xmlDoc) value(i int32) string {
-	n := &d.nodes[i]
-	return bytesView(d.text[n.textStart:n.textEnd])
+	return bytesView(d.text[d.nodes[i].textStart:d.textEnd(i)])
 }
 
 // equalXML reports whether two documents are the same ignoring whitespace
