@@ -420,3 +420,20 @@ func TestREADMEExampleCheckCatchesMistakes(t *testing.T) {
 		t.Error("a misspelled readme-test comment is accepted")
 	}
 }
+
+// TestREADMEShowsTheLintReport: the linter's report on examples/lint, which
+// cmd/krakend-rules's TestTheLintExample keeps in examples/lint/check.txt,
+// is the one README.md shows.
+func TestREADMEShowsTheLintReport(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile("examples/lint/check.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, append([]byte("```\n"), report...)) {
+		t.Error("README.md does not show examples/lint/check.txt as it is")
+	}
+}
