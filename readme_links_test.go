@@ -111,22 +111,22 @@ func TestREADMELinks(t *testing.T) {
 	prose := readmeProse(string(readme))
 	anchors := readmeAnchors(prose)
 	internal, files := 0, 0
-	for i, l := range prose {
-		for _, m := range inlineLink.FindAllStringSubmatch(l, -1) {
-			target := m[2]
-			switch {
-			case strings.HasPrefix(target, "#"):
-				internal++
-				if !anchors[target[1:]] {
-					t.Errorf("README.md:%d: [%s](%s): no heading has the anchor %s", i+1, m[1], target, target)
-				}
-			case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
-			default:
-				files++
-				name, _, _ := strings.Cut(target, "#")
-				if _, err := os.Stat(name); err != nil {
-					t.Errorf("README.md:%d: [%s](%s): %v", i+1, m[1], target, err)
-				}
+	text := strings.Join(prose, "\n") // a link's text may run over lines
+	for _, at := range inlineLink.FindAllStringSubmatchIndex(text, -1) {
+		line := strings.Count(text[:at[0]], "\n") + 1
+		linkText, target := text[at[2]:at[3]], text[at[4]:at[5]]
+		switch {
+		case strings.HasPrefix(target, "#"):
+			internal++
+			if !anchors[target[1:]] {
+				t.Errorf("README.md:%d: [%s](%s): no heading has the anchor %s", line, linkText, target, target)
+			}
+		case strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:"):
+		default:
+			files++
+			name, _, _ := strings.Cut(target, "#")
+			if _, err := os.Stat(name); err != nil {
+				t.Errorf("README.md:%d: [%s](%s): %v", line, linkText, target, err)
 			}
 		}
 	}
