@@ -28,7 +28,8 @@ type Engine struct {
 	label       string // the backend's label, which keys its rules' statistics
 	exchanges   sync.Pool
 
-	inline    []config.Rule // kept to recompile with each new rules_file
+	inline    []config.Rule // kept to recompile with each new rules_file; nil without one
+	checking  bool          // Options.checking
 	rulesFile *rulesFile
 
 	store    state.Store // shared by name with the other backends: state.go
@@ -44,7 +45,7 @@ type ruleSet struct {
 	warnings []Warning  // what in the rules cannot work as written, logged at install
 
 	// sources and locations are each rule's configuration and where it
-	// is, for Check.
+	// is, for Check; sources only when the engine was compiled for it.
 	sources   []config.Rule
 	locations []config.Location
 }
@@ -91,6 +92,12 @@ type Options struct {
 	Transport http.RoundTripper
 	// Registry, when set, replaces state.Default, the process's stores.
 	Registry *state.Registry
+
+	// checking keeps each rule's decoded configuration for Check. A
+	// gateway's engine drops it once compiled: with a thousand rules it
+	// is as large again as the compiled rules, and the garbage collector
+	// would mark it at every cycle for nothing.
+	checking bool
 }
 
 // New decodes and compiles a "krakend-rules" object. When ctx ends, the
@@ -155,6 +162,7 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 		log:         log,
 		label:       cfg.Label(),
 		inline:      cfg.Rules,
+		checking:    opts.checking,
 	}
 	transport := opts.Transport
 	if transport == nil {
@@ -191,6 +199,7 @@ func Compile(cfg *config.Config, opts Options) (*Engine, error) {
 	}
 	if e.rulesFile == nil {
 		e.install(set, "")
+		e.inline = nil // compiled for good: nothing recompiles them
 		return e, nil
 	}
 	// With a rules_file, the inline rules are valid: what is left to know is
@@ -229,7 +238,7 @@ func Check(raw any) (*Checked, error) {
 // define in a store must agree.
 func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	cfg, decodeErr := config.Decode(raw)
-	e, compileErr := Compile(cfg, Options{Registry: registry})
+	e, compileErr := Compile(cfg, Options{Registry: registry, checking: true})
 	if err := config.Join(decodeErr, compileErr); err != nil {
 		return nil, err
 	}
@@ -292,7 +301,10 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
-	set.sources, set.locations = all, locs
+	set.locations = locs
+	if e.checking {
+		set.sources = all
+	}
 	set.warnings = unreachableRules(all, set.rules, locs)
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
