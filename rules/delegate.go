@@ -482,6 +482,11 @@ func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buff
 		for _, c := range d.requestHeaders {
 			if c.remove {
 				delete(out.Header, c.name)
+				if c.name == "User-Agent" {
+					// Go's transport adds its own User-Agent to a request
+					// without one; an empty one sends none (as ReverseProxy).
+					out.Header[c.name] = []string{""}
+				}
 				continue
 			}
 			v, err := c.value.render(bt, scratch)
