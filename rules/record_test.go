@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -497,6 +498,33 @@ func TestJSONReplaysExactly(t *testing.T) {
 	} {
 		if got := jsonReplaysExactly([]byte(body)); got != want {
 			t.Errorf("%s: %v, want %v", body, got, want)
+		}
+	}
+}
+
+// TestJSONReplaysExactlyIsLinear: a hostile backend's answer of numbers a
+// float64 cannot hold (1e-999999: a big.Rat of 10^999999, 50 ms each) or
+// of a million digits is judged in time and memory linear in its size.
+func TestJSONReplaysExactlyIsLinear(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{"[" + strings.Repeat("1e-999999,", 20) + "0]", false},
+		{"[-0.0e-999999,0e999999,0.000]", true},
+		{"[0." + strings.Repeat("1", 200000) + "]", false},
+		{"[1." + strings.Repeat("0", 200000) + "]", false}, // 1 padded: kept as text, which is exact too
+	} {
+		body := []byte(tc.body)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got := jsonReplaysExactly(body)
+		runtime.ReadMemStats(&after)
+		if got != tc.want {
+			t.Errorf("%.40s…: %v, want %v", tc.body, got, tc.want)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<10 {
+			t.Errorf("%.40s…: allocated %d bytes for a %d-byte body", tc.body, alloc, len(tc.body))
 		}
 	}
 }
