@@ -342,11 +342,11 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 		if page == 0 {
 			page = 1
 		}
-		start := min((page-1)*limit, len(items))
-		if page-1 > len(items)/limit { // no overflow for huge pages
-			start = len(items)
+		start := len(items)
+		if page-1 <= len(items)/limit { // no overflow for huge pages
+			start = min((page-1)*limit, len(items))
 		}
-		items = items[start:min(start+limit, len(items))]
+		items = items[start : start+min(limit, len(items)-start)] // no overflow for huge limits
 	}
 	n := 2
 	for _, it := range items {

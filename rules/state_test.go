@@ -162,6 +162,26 @@ func TestCRUD(t *testing.T) {
 	})
 }
 
+// TestCRUDPagingExtremes: _page and _limit up to the largest int page
+// past the end, never out of a slice's bounds.
+func TestCRUDPagingExtremes(t *testing.T) {
+	coll := stateEngine(t, &state.Registry{}, `{"rules": [{"name": "users", "crud": {"data_set": "users", "path": "/users", "seed": `+usersSeed+`}}]}`)
+	const maxInt = "9223372036854775807"
+	var calls []call
+	for _, q := range []string{
+		"_page=2&_limit=" + maxInt,
+		"_page=" + maxInt + "&_limit=" + maxInt,
+		"_page=" + maxInt,
+		"_page=4611686018427387904&_limit=2",
+		"_page=3&_limit=4611686018427387904",
+	} {
+		calls = append(calls, call{e: coll, method: "GET", path: "/users?" + q, status: 200, want: "[]", header: "X-Total-Count", hvalue: "3"})
+	}
+	calls = append(calls, call{e: coll, method: "GET", path: "/users?_page=1&_limit=" + maxInt, status: 200, header: "X-Total-Count", hvalue: "3"},
+		call{e: coll, method: "GET", path: "/users?_page=9223372036854775808", status: 400})
+	run(t, calls)
+}
+
 func TestStoreLimits(t *testing.T) {
 	reg := &state.Registry{}
 	e := stateEngine(t, reg, `{"store": {"name": "small", "max_items": 2, "max_bytes": 40}, "rules": [
