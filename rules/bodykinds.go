@@ -143,20 +143,21 @@ func (x *exchange) multipart() ([]formPart, bool) {
 	}
 	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	var parts []formPart
+	var value bytes.Buffer // one buffer for every part's value
 	for {
 		part, err := r.NextPart()
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			return nil, false
+		if err != nil || len(parts) == maxFormFields {
+			return nil, false // more parts than a form has fields: not evaluated
 		}
-		value, err := io.ReadAll(part)
-		if err != nil {
+		value.Reset()
+		if _, err := value.ReadFrom(part); err != nil {
 			return nil, false
 		}
 		ct, hasCT := part.Header["Content-Type"]
-		fp := formPart{name: part.FormName(), filename: part.FileName(), value: string(value), hasContentType: hasCT && len(ct) > 0}
+		fp := formPart{name: part.FormName(), filename: part.FileName(), value: value.String(), hasContentType: hasCT && len(ct) > 0}
 		if fp.hasContentType {
 			fp.contentType = ct[0]
 		}

@@ -320,3 +320,21 @@ func TestFormFieldLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestMultipartPartLimit: a multipart body of more parts than a form has
+// fields is not evaluated, as a form of too many fields: before, a body of
+// empty parts ("--x\r\n\r\n\r\n"…) allocated 125× its size.
+func TestMultipartPartLimit(t *testing.T) {
+	e := newEngine(t, `{"rules":[{"match":{"multipart":{"a":{"value":"1"}}},"response":{"status":418}}]}`, nil)
+	for _, tt := range []struct {
+		parts int
+		want  int
+	}{{maxFormFields, 418}, {maxFormFields + 1, 200}} {
+		body := "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n" + strings.Repeat("--x\r\n\r\n\r\n", tt.parts-1) + "--x--\r\n"
+		req := backendRequest(t, "POST", "http://backend.invalid/", body, http.Header{"Content-Type": {"multipart/form-data; boundary=x"}})
+		res, _ := serve(e, req)
+		if tt.want == 418 && res.StatusCode != 418 || tt.want != 418 && res.StatusCode == 418 {
+			t.Errorf("%d parts: status %d", tt.parts, res.StatusCode)
+		}
+	}
+}
