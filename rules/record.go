@@ -285,11 +285,14 @@ func setKeyPattern(m map[string]string, kv keyValue) map[string]string {
 }
 
 // literalGlob is a pattern that matches s and nothing else: the glob
-// metacharacters escaped, and a leading "!" or "~" too.
+// metacharacters escaped, and a leading "!" or "~" too, and the first
+// character of a comparison's prefix ("num:5" would compare numbers, and
+// "num:abc" would make the file fail to load).
 func literalGlob(s string) string {
+	_, _, comparison := isComparison(s)
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(`*?[]{}\`, s[i]) >= 0 || i == 0 && (s[i] == '!' || s[i] == '~') {
+		if strings.IndexByte(`*?[]{}\`, s[i]) >= 0 || i == 0 && (s[i] == '!' || s[i] == '~' || comparison) {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(s[i])

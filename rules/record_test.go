@@ -10,6 +10,7 @@ import (
 	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,7 +50,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestLiteralGlobMatchesOnlyItself checks that a recorded path or value,
 // glob characters and all, matches itself and nothing else.
 func TestLiteralGlobMatchesOnlyItself(t *testing.T) {
-	values := []string{"/orders/7", "/a*b/c?d", "/[x]/{a,b}/\\", "!negated", "~regexp", "a-b^c,d", "", "/**", "/odd space/é"}
+	values := []string{"/orders/7", "/a*b/c?d", "/[x]/{a,b}/\\", "!negated", "~regexp", "a-b^c,d", "", "/**", "/odd space/é",
+		"num:abc", "num:5", "len:3", "time:now", "i:abcd", "!num:1"} // a value that reads as a comparison stays a literal
 	for _, v := range values {
 		for _, c := range []struct {
 			name string
@@ -72,6 +74,32 @@ func TestLiteralGlobMatchesOnlyItself(t *testing.T) {
 					t.Errorf("%s %q: the pattern %q also matches %q", c.name, v, literalGlob(v), other)
 				}
 			}
+		}
+	}
+}
+
+// TestRecordedComparisonLikeValuesLoad: a request whose keyed query value
+// reads as a comparison ("num:abc") is recorded as a literal: before, it
+// was written as the pattern num:abc, and the record file (and the
+// backend with it) failed to load at the next start.
+func TestRecordedComparisonLikeValuesLoad(t *testing.T) {
+	backend, _ := recordBackend(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
+	file := filepath.Join(t.TempDir(), "recorded.json")
+	cfg := `{"rules":[{"name":"rec","delegate":{"record":{"file":` + strconv.Quote(file) + `,"key":{"query":["q"]}}}}]}`
+	e := newEngine(t, cfg, nil)
+	for _, q := range []string{"num:abc", "i:x", "len:3"} {
+		serve(e, backendRequest(t, "GET", backend.URL+"/x?q="+url.QueryEscape(q), "", nil))
+	}
+	recordFileOf(t, file).flush()
+	content, _ := os.ReadFile(file)
+	if _, err := config.DecodeRulesFile(file, content); err != nil {
+		t.Fatalf("the record file does not decode: %v", err)
+	}
+	replay := newEngine(t, `{"rules_file":`+strconv.Quote(file)+`}`, nil) // answers 500 if it did not load
+	for _, q := range []string{"num:abc", "i:x", "len:3", "I:X"} {
+		res, body := serve(replay, backendRequest(t, "GET", "http://backend.invalid/x?q="+url.QueryEscape(q), "", nil))
+		if recorded := res.StatusCode == 200 && body == `{"ok":true}`; recorded != (q != "I:X") {
+			t.Errorf("q=%s: %d %s", q, res.StatusCode, body)
 		}
 	}
 }
