@@ -166,19 +166,32 @@ func byteOffset(s string, n int) int {
 	return len(s)
 }
 
-// splitList SEP S returns the parts of S as a list.
+// splitList SEP S returns the parts of S as a list, at most maxListItems.
 func splitList(_ *boundTemplates, a []any) (any, error) {
-	return strings.Split(toString(a[1]), toString(a[0])), nil
+	return splitBounded("splitList", a)
 }
 
 // split SEP S returns sprig's map of the parts: _0, _1, …
 func split(_ *boundTemplates, a []any) (any, error) {
-	parts := strings.Split(toString(a[1]), toString(a[0]))
+	parts, err := splitBounded("split", a)
+	if err != nil {
+		return nil, err
+	}
 	m := make(map[string]string, len(parts))
 	for i, p := range parts {
 		m["_"+strconv.Itoa(i)] = p
 	}
 	return m, nil
+}
+
+// splitBounded splits S (a[1]) at SEP (a[0]) into at most maxListItems
+// parts: an empty SEP would make one per character of a 1 MiB value.
+func splitBounded(name string, a []any) ([]string, error) {
+	parts := strings.SplitN(toString(a[1]), toString(a[0]), maxListItems+1)
+	if len(parts) > maxListItems {
+		return nil, fmt.Errorf("%s: %w", name, errTooManyItems)
+	}
+	return parts, nil
 }
 
 // join SEP LIST joins the elements of a list (or a single value) as text.
@@ -284,7 +297,13 @@ func regexFindAll(b *boundTemplates, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n < 0 || n > maxListItems {
+		n = maxListItems + 1
+	}
 	found := re.FindAllString(toString(a[1]), n)
+	if len(found) > maxListItems {
+		return nil, fmt.Errorf("regexFindAll: %w", errTooManyItems)
+	}
 	if found == nil {
 		found = []string{}
 	}

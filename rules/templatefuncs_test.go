@@ -114,6 +114,13 @@ func TestStringHelpers(t *testing.T) {
 		{"quote and toString", `{{ quote "a\"b" }} {{ toString 42 }}`, `"a\"b" 42`, ""},
 		{"regexFind", `{{ regexFind "[0-9]+" .Path }}`, "42", ""},
 		{"regexFindAll", `{{ regexFindAll "[a-z]" "a1b2c" 2 }}`, "[a b]", ""},
+		// Lists built from a string hold at most 100 000 items, as README
+		// says: before, one item per byte of a 1 MiB value.
+		{"splitList at the bound", `{{ len (splitList "" (repeat 100000 "x")) }}`, "100000", ""},
+		{"splitList past the bound", `{{ len (splitList "" (repeat 100001 "x")) }}`, "", "more than 100000 items"},
+		{"split past the bound", `{{ len (split "," (repeat 100001 ",")) }}`, "", "more than 100000 items"},
+		{"regexFindAll past the bound", `{{ len (regexFindAll "" (repeat 100001 "x") -1) }}`, "", "more than 100000 items"},
+		{"regexFindAll with a count within the bound", `{{ len (regexFindAll "" (repeat 200000 "x") 3) }}`, "3", ""},
 		{"regexMatch", `{{ regexMatch "^/users/[0-9]+$" .Path }}`, "true", ""},
 		{"regexReplaceAll with groups", `{{ regexReplaceAll "([a-z]+)/([0-9]+)" .Path "$2/$1" }}`, "/42/users", ""},
 		{"a computed pattern", `{{ regexFind (printf "%s+" "[0-9]") .Path }}`, "42", ""},
