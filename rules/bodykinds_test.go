@@ -338,3 +338,35 @@ func TestMultipartPartLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestXPathNestedSelectionIsBounded: an expression selecting elements
+// nested in each other reads each one's text, all of its descendants'
+// text included: before, //item over <item> nested 990 deep around 1 MiB
+// of text handed the pattern about a GiB (31 s for the regexp ~[xz]q).
+// Past 8× the body the condition does not hold, negated or not.
+func TestXPathNestedSelectionIsBounded(t *testing.T) {
+	e := newEngine(t, `{"max_body_bytes":1048576,"rules":[
+		{"name":"none","match":{"xpath":{"//item":"!*zzz*"}},"response":{"status":418}},
+		{"name":"regexp","match":{"xpath":{"//item":"~[xz]q"}},"response":{"status":419}},
+		{"name":"rest","response":{"status":204}}]}`, nil)
+	const depth = 990
+	deep := strings.Repeat("<item>", depth) + strings.Repeat("y", 1<<20-16*depth) + strings.Repeat("</item>", depth)
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"flat items", "<list><item>a</item><item>b</item></list>", 418},
+		{"a few nested items", "<item>a<item>b<item>c</item></item></item>", 418},
+		{"items nested deep around a huge text", deep, 204},
+	} {
+		req := backendRequest(t, "POST", "http://backend.invalid/", tt.body, http.Header{"Content-Type": {"application/xml"}})
+		start := time.Now()
+		res, _ := serve(e, req)
+		if res.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.want)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: took %v", tt.name, took)
+		}
+	}
+}
