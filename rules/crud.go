@@ -273,7 +273,7 @@ const TotalCountHeader = "X-Total-Count"
 // _page), with X-Total-Count the number before paging.
 func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 	q := x.query()
-	var filters [][2]string
+	var filters []fieldFilter
 	var sortBy []string
 	desc := false
 	page, limit := 0, 0
@@ -310,9 +310,11 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 			if strings.HasPrefix(k, "_") {
 				continue // other conventions' parameters (_embed, _start…) are ignored
 			}
+			f := fieldFilter{path: gjsonEscape(k), want: make(map[string]bool, len(v))}
 			for _, value := range v {
-				filters = append(filters, [2]string{k, value})
+				f.want[value] = true
 			}
+			filters = append(filters, f)
 		}
 	}
 	items, err := a.store.List(x.req.Context(), a.set)
@@ -369,35 +371,36 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 	w.Write(body)
 }
 
+// fieldFilter is one field's filter: its values are alternatives,
+// ?role=admin&role=owner, looked up in a set, so that many values cost
+// one lookup per item, not one comparison each.
+type fieldFilter struct {
+	path string // a gjson path of field names
+	want map[string]bool
+}
+
 // matchesFilters tells whether every filter's field equals one of its
-// values. Filters on one field are alternatives: ?role=admin&role=owner.
-func matchesFilters(item []byte, filters [][2]string) bool {
-	for i := 0; i < len(filters); {
-		field := filters[i][0]
-		got := gjson.GetBytes(item, gjsonEscape(field))
-		ok := false
-		for ; i < len(filters) && filters[i][0] == field; i++ {
-			if got.Exists() && matchValue(got, filters[i][1]) {
-				ok = true
-			}
-		}
-		if !ok {
+// values.
+func matchesFilters(item []byte, filters []fieldFilter) bool {
+	for _, f := range filters {
+		got := gjson.GetBytes(item, f.path)
+		if !got.Exists() || !f.matches(got) {
 			return false
 		}
 	}
 	return true
 }
 
-func matchValue(got gjson.Result, want string) bool {
+func (f fieldFilter) matches(got gjson.Result) bool {
 	if got.IsArray() {
 		for _, el := range got.Array() {
-			if el.String() == want {
+			if f.want[el.String()] {
 				return true
 			}
 		}
 		return false
 	}
-	return got.String() == want
+	return f.want[got.String()]
 }
 
 // sortItems sorts stably by the fields, numbers as numbers and anything
