@@ -7,6 +7,7 @@ import (
 	"krakend-rules/config"
 	"krakend-rules/state"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,7 +191,9 @@ func (a *crudAction) create(w http.ResponseWriter, x *exchange) {
 		a.storeFailed(w, x, err, id)
 		return
 	}
-	w.Header()["Location"] = []string{a.prefix + it.ID}
+	// The id is the client's: escaped, a space or a control character in
+	// it (a CR LF, a NUL) stays out of the header line.
+	w.Header()["Location"] = []string{a.prefix + url.PathEscape(it.ID)}
 	a.write(w, http.StatusCreated, it)
 }
 

@@ -149,6 +149,10 @@ func TestCRUD(t *testing.T) {
 		{e: coll, method: "POST", path: "/users", body: `{"name":"Dee"}`, status: 201, want: `{"id":4,"name":"Dee"}`, header: "Location", hvalue: "/users/4"},
 		{e: coll, method: "POST", path: "/users", body: `{"id":"ed","name":"Ed"}`, status: 201, want: `{"id":"ed","name":"Ed"}`},
 		{e: coll, method: "POST", path: "/users", body: `{"id":"ed","name":"Ed2"}`, status: 409, want: `{"error":"an item with this id exists already","rule":"users","data_set":"users","id":"ed"}`},
+		// a client's id is escaped in Location: before, a CR LF or a NUL
+		// went into the header line as it was
+		{e: coll, method: "POST", path: "/users", body: `{"id":"a b\r\nX-Injected: 1\u0000"}`, status: 201, header: "Location", hvalue: "/users/a%20b%0D%0AX-Injected:%201%00"},
+		{e: one, method: "DELETE", path: "/users/a%20b%0D%0AX-Injected:%201%00", status: 204},
 		{e: coll, method: "POST", path: "/users", body: `[1,2]`, status: 400, want: `{"error":"the body must be a JSON object","rule":"users","data_set":"users"}`},
 		{e: coll, method: "POST", path: "/users", body: `{"name":`, status: 400},
 		{e: one, method: "PUT", path: "/users/ed", body: `{"name":"Edward","id":"zzz"}`, status: 200, want: `{"id":"ed","name":"Edward"}`},
