@@ -147,6 +147,9 @@ func TestTimeHelpers(t *testing.T) {
 		{"utc", `{{ toDate "2006-01-02T15:04:05Z07:00" "2026-01-01T02:00:00+02:00" | utc | date "15" }}`, "00", ""},
 		{"toDate of a bad date", `{{ toDate "2006-01-02" "tomorrow" }}`, "", "does not match the layout"},
 		{"dateModify of a bad duration", `{{ now | dateModify "soon" }}`, "", "is not a duration"},
+		// before, 200000 days wrapped around to a date 292 years off
+		{"dateModify of the most days", `{{ now | dateModify "-106751d" | date "2006" }}`, "1733", ""},
+		{"dateModify of too many days", `{{ now | dateModify "200000d" }}`, "", "longer than a duration holds"},
 		{"date of something that is not a time", `{{ date "2006" (list 1) }}`, "", "is not a time"},
 		{"addDate beyond the bound", `{{ now | addDate 1000000 0 0 }}`, "", "out of range"},
 		{"a layout too long", `{{ date (repeat 300 "2006") now }}`, "", "layout longer than"},
