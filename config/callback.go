@@ -83,7 +83,9 @@ func (p HostPattern) Allows(host, port string) bool {
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	if p.Wildcard {
-		return strings.HasSuffix(host, "."+p.Host)
+		// a name of its own before the domain: ".example.internal" is none
+		return strings.HasSuffix(host, "."+p.Host) && len(host) > len(p.Host)+1 && host[len(host)-len(p.Host)-2] != '.'
+
 	}
 	return host == p.Host
 }

@@ -17,7 +17,7 @@ func TestHostPatterns(t *testing.T) {
 	}{
 		{"127.0.0.1:9000", "127.0.0.1:9000", []target{{"127.0.0.1", "9000", true}, {"127.0.0.1", "9001", false}, {"127.0.0.2", "9000", false}}},
 		{"Pay.Example.com", "pay.example.com", []target{{"pay.example.com", "443", true}, {"PAY.example.COM", "80", true}, {"pay.example.com.", "1", true}, {"x.pay.example.com", "443", false}}},
-		{"*.example.internal", "*.example.internal", []target{{"a.example.internal", "80", true}, {"a.b.example.internal", "8080", true}, {"example.internal", "80", false}, {"aexample.internal", "80", false}, {"a.example.internal.evil", "80", false}}},
+		{"*.example.internal", "*.example.internal", []target{{"a.example.internal", "80", true}, {"a.b.example.internal", "8080", true}, {"example.internal", "80", false}, {"aexample.internal", "80", false}, {"a.example.internal.evil", "80", false}, {".example.internal", "80", false}, {"..example.internal", "80", false}}},
 		{"*.example.internal:8443", "*.example.internal:8443", []target{{"a.example.internal", "8443", true}, {"a.example.internal", "443", false}}},
 		{"[::1]:9000", "[::1]:9000", []target{{"::1", "9000", true}, {"::1", "9001", false}}},
 		{"[::1]", "[::1]", []target{{"::1", "80", true}}},

@@ -32,6 +32,7 @@ func TestBodyKindsCostBoundedMemory(t *testing.T) {
 		fmt.Fprintf(&parts, "--x\r\nContent-Disposition: form-data; name=\"p\"\r\n\r\nv\r\n")
 	}
 	parts.WriteString("--x--\r\n")
+	emptyParts := strings.Repeat("--x\r\n\r\n\r\n", (size-10)/10) + "--x--\r\n"
 	var attrs bytes.Buffer // each attribute named differently
 	attrs.WriteString("<a><b ")
 	for i := 0; attrs.Len() < size-20; i++ {
@@ -46,6 +47,7 @@ func TestBodyKindsCostBoundedMemory(t *testing.T) {
 		{"a form of the most fields", formType, form.Bytes(), 3},
 		{"a form of one huge field", formType, fill("a=", "y", ""), 4},
 		{"many multipart parts", "multipart/form-data; boundary=x", parts.Bytes(), 50},
+		{"many empty multipart parts", "multipart/form-data; boundary=x", []byte(emptyParts), 50},
 		// XML: the parse (xmlscan_test.go's TestXMLScanMemory) and the
 		// XPath's evaluation, which here selects every element.
 		{"many tiny XML elements", "application/xml", fill("<a>", "<b/>", "</a>"), 20},

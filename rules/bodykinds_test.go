@@ -214,6 +214,10 @@ func TestBodyTemplateAccessors(t *testing.T) {
 		{"an xpath inside range", `{{ range .Form.Values "t" }}{{ $.XPath "/a" }}{{ end }}`, nil, `<a>1</a>`, ""},
 		{"an xpath of another body", `[{{ .XPath "/a" }}]`, nil, `{"a":1}`, "[]"},
 		{"the body as text", `{{ .BodyText }}`, nil, "plain \xff text", "plain \uFFFD text"},
+		{"a computed xpath", `{{ .XPath (printf "/order/item[%d]" 2) }}`, nil, `<order id="7"><item>a</item><item>b</item></order>`, "b"},
+		// before, each of a computed expression's 1 000 steps was a pass
+		// over the document: 6 s on a 1 MiB body
+		{"a computed xpath of too many steps", `{{ .XPath (repeat 9 "//a/..") }}`, nil, `<a/>`, `{"error":"response template failed","rule":"r"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,6 +321,56 @@ func TestFormFieldLimit(t *testing.T) {
 		res, _ := serve(e, req)
 		if tt.want == 418 && res.StatusCode != 418 || tt.want != 418 && res.StatusCode == 418 {
 			t.Errorf("%d fields: status %d", tt.fields, res.StatusCode)
+		}
+	}
+}
+
+// TestMultipartPartLimit: a multipart body of more parts than a form has
+// fields is not evaluated, as a form of too many fields: before, a body of
+// empty parts ("--x\r\n\r\n\r\n"…) allocated 125× its size.
+func TestMultipartPartLimit(t *testing.T) {
+	e := newEngine(t, `{"rules":[{"match":{"multipart":{"a":{"value":"1"}}},"response":{"status":418}}]}`, nil)
+	for _, tt := range []struct {
+		parts int
+		want  int
+	}{{maxFormFields, 418}, {maxFormFields + 1, 200}} {
+		body := "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n" + strings.Repeat("--x\r\n\r\n\r\n", tt.parts-1) + "--x--\r\n"
+		req := backendRequest(t, "POST", "http://backend.invalid/", body, http.Header{"Content-Type": {"multipart/form-data; boundary=x"}})
+		res, _ := serve(e, req)
+		if tt.want == 418 && res.StatusCode != 418 || tt.want != 418 && res.StatusCode == 418 {
+			t.Errorf("%d parts: status %d", tt.parts, res.StatusCode)
+		}
+	}
+}
+
+// TestXPathNestedSelectionIsBounded: an expression selecting elements
+// nested in each other reads each one's text, all of its descendants'
+// text included: before, //item over <item> nested 990 deep around 1 MiB
+// of text handed the pattern about a GiB (31 s for the regexp ~[xz]q).
+// Past 8× the body the condition does not hold, negated or not.
+func TestXPathNestedSelectionIsBounded(t *testing.T) {
+	e := newEngine(t, `{"max_body_bytes":1048576,"rules":[
+		{"name":"none","match":{"xpath":{"//item":"!*zzz*"}},"response":{"status":418}},
+		{"name":"regexp","match":{"xpath":{"//item":"~[xz]q"}},"response":{"status":419}},
+		{"name":"rest","response":{"status":204}}]}`, nil)
+	const depth = 990
+	deep := strings.Repeat("<item>", depth) + strings.Repeat("y", 1<<20-16*depth) + strings.Repeat("</item>", depth)
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"flat items", "<list><item>a</item><item>b</item></list>", 418},
+		{"a few nested items", "<item>a<item>b<item>c</item></item></item>", 418},
+		{"items nested deep around a huge text", deep, 204},
+	} {
+		req := backendRequest(t, "POST", "http://backend.invalid/", tt.body, http.Header{"Content-Type": {"application/xml"}})
+		start := time.Now()
+		res, _ := serve(e, req)
+		if res.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.want)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: took %v", tt.name, took)
 		}
 	}
 }

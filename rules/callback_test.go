@@ -386,7 +386,7 @@ func BenchmarkCallbackRender(b *testing.B) {
 // dialled.
 func FuzzCallbackURL(f *testing.F) {
 	for _, s := range []string{"http://127.0.0.1:9000/x", "https://a.example.internal/p?q=1", "http://[::1]:9000/", "http://u:p@127.0.0.1:9000/",
-		"http://127.0.0.1:9000@evil.test/", "http://evil.test#@127.0.0.1:9000", "http://127.0.0.1:9000%2f@evil/", "HTTP://A.EXAMPLE.INTERNAL./"} {
+		"http://127.0.0.1:9000@evil.test/", "http://evil.test#@127.0.0.1:9000", "http://127.0.0.1:9000%2f@evil/", "HTTP://A.EXAMPLE.INTERNAL./", "http://.example.internal/", "http://a.example.internal:/"} {
 		f.Add(s)
 	}
 	q := newCallbackQueue(nil, nil, newLogger(nil, "fuzz"))

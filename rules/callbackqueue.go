@@ -73,6 +73,9 @@ func (q *callbackQueue) refuses(u *url.URL) string {
 		return fmt.Sprintf("%q is not an absolute http or https URL", u.Redacted())
 	case u.Hostname() == "":
 		return fmt.Sprintf("%q has no host", u.Redacted())
+	case strings.HasSuffix(u.Host, ":"):
+		// "http://h:/" would be sent to "h": what is checked is what is sent
+		return fmt.Sprintf("%q has an empty port", u.Redacted())
 	}
 	port := u.Port()
 	if port == "" {

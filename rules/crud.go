@@ -7,6 +7,7 @@ import (
 	"krakend-rules/config"
 	"krakend-rules/state"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,7 +191,9 @@ func (a *crudAction) create(w http.ResponseWriter, x *exchange) {
 		a.storeFailed(w, x, err, id)
 		return
 	}
-	w.Header()["Location"] = []string{a.prefix + it.ID}
+	// The id is the client's: escaped, a space or a control character in
+	// it (a CR LF, a NUL) stays out of the header line.
+	w.Header()["Location"] = []string{a.prefix + url.PathEscape(it.ID)}
 	a.write(w, http.StatusCreated, it)
 }
 
@@ -273,7 +276,7 @@ const TotalCountHeader = "X-Total-Count"
 // _page), with X-Total-Count the number before paging.
 func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 	q := x.query()
-	var filters [][2]string
+	var filters []fieldFilter
 	var sortBy []string
 	desc := false
 	page, limit := 0, 0
@@ -285,6 +288,10 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 				if f = strings.TrimSpace(f); f != "" && f != "-" {
 					sortBy = append(sortBy, f)
 				}
+			}
+			if len(sortBy) > maxSortFields {
+				a.fail(w, x, http.StatusBadRequest, "_sort takes at most "+strconv.Itoa(maxSortFields)+" fields", "")
+				return
 			}
 		case "_order":
 			switch strings.ToLower(v[0]) {
@@ -310,9 +317,11 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 			if strings.HasPrefix(k, "_") {
 				continue // other conventions' parameters (_embed, _start…) are ignored
 			}
+			f := fieldFilter{path: gjsonEscape(k), want: make(map[string]bool, len(v))}
 			for _, value := range v {
-				filters = append(filters, [2]string{k, value})
+				f.want[value] = true
 			}
+			filters = append(filters, f)
 		}
 	}
 	items, err := a.store.List(x.req.Context(), a.set)
@@ -342,11 +351,11 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 		if page == 0 {
 			page = 1
 		}
-		start := min((page-1)*limit, len(items))
-		if page-1 > len(items)/limit { // no overflow for huge pages
-			start = len(items)
+		start := len(items)
+		if page-1 <= len(items)/limit { // no overflow for huge pages
+			start = min((page-1)*limit, len(items))
 		}
-		items = items[start:min(start+limit, len(items))]
+		items = items[start : start+min(limit, len(items)-start)] // no overflow for huge limits
 	}
 	n := 2
 	for _, it := range items {
@@ -369,35 +378,41 @@ func (a *crudAction) list(w http.ResponseWriter, x *exchange) {
 	w.Write(body)
 }
 
+// fieldFilter is one field's filter: its values are alternatives,
+// ?role=admin&role=owner, looked up in a set, so that many values cost
+// one lookup per item, not one comparison each.
+type fieldFilter struct {
+	path string // a gjson path of field names
+	want map[string]bool
+}
+
+// maxSortFields bounds _sort: each comparison of the sort reads every
+// field, so that _sort=a,a,a,… (100 000 of them in a long URL) would cost
+// minutes for one request.
+const maxSortFields = 16
+
 // matchesFilters tells whether every filter's field equals one of its
-// values. Filters on one field are alternatives: ?role=admin&role=owner.
-func matchesFilters(item []byte, filters [][2]string) bool {
-	for i := 0; i < len(filters); {
-		field := filters[i][0]
-		got := gjson.GetBytes(item, gjsonEscape(field))
-		ok := false
-		for ; i < len(filters) && filters[i][0] == field; i++ {
-			if got.Exists() && matchValue(got, filters[i][1]) {
-				ok = true
-			}
-		}
-		if !ok {
+// values.
+func matchesFilters(item []byte, filters []fieldFilter) bool {
+	for _, f := range filters {
+		got := gjson.GetBytes(item, f.path)
+		if !got.Exists() || !f.matches(got) {
 			return false
 		}
 	}
 	return true
 }
 
-func matchValue(got gjson.Result, want string) bool {
+func (f fieldFilter) matches(got gjson.Result) bool {
 	if got.IsArray() {
 		for _, el := range got.Array() {
-			if el.String() == want {
+			if f.want[el.String()] {
 				return true
 			}
 		}
 		return false
 	}
-	return got.String() == want
+	return f.want[got.String()]
 }
 
 // sortItems sorts stably by the fields, numbers as numbers and anything

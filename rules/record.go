@@ -285,11 +285,14 @@ func setKeyPattern(m map[string]string, kv keyValue) map[string]string {
 }
 
 // literalGlob is a pattern that matches s and nothing else: the glob
-// metacharacters escaped, and a leading "!" or "~" too.
+// metacharacters escaped, and a leading "!" or "~" too, and the first
+// character of a comparison's prefix ("num:5" would compare numbers, and
+// "num:abc" would make the file fail to load).
 func literalGlob(s string) string {
+	_, _, comparison := isComparison(s)
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if strings.IndexByte(`*?[]{}\`, s[i]) >= 0 || i == 0 && (s[i] == '!' || s[i] == '~') {
+		if strings.IndexByte(`*?[]{}\`, s[i]) >= 0 || i == 0 && (s[i] == '!' || s[i] == '~' || comparison) {
 			b.WriteByte('\\')
 		}
 		b.WriteByte(s[i])
@@ -335,6 +338,12 @@ func jsonReplaysExactly(body []byte) bool {
 	return true
 }
 
+// maxExactNumber bounds the length of a JSON number floatKeeps compares
+// exactly: a float64's shortest text is at most 24 bytes, and a longer
+// number that means the same is only padded with zeros. A hostile backend's
+// answer full of long numbers costs linear time, not a big.Rat each.
+const maxExactNumber = 64
+
 // floatKeeps tells whether a JSON number keeps its value through a
 // float64 and back to its shortest text.
 func floatKeeps(number []byte) bool {
@@ -351,10 +360,19 @@ func floatKeeps(number []byte) bool {
 	if simple && digits <= 15 {
 		return true // an integer a float64 holds exactly
 	}
+	if len(number) > maxExactNumber {
+		return false // written as text: exact, and no big.Rat of a million digits
+	}
 	text := string(number)
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		return false
+	}
+	if f == 0 {
+		// 0, or a number too small for a float64 (1e-999999, whose
+		// big.Rat would be 10^999999): it keeps only when it is 0.
+		mantissa, _, _ := strings.Cut(strings.ToLower(text), "e")
+		return strings.Trim(mantissa, "-0.") == ""
 	}
 	exact, ok := new(big.Rat).SetString(text)
 	shortest, ok2 := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))

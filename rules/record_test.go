@@ -10,8 +10,10 @@ import (
 	"krakend-rules/config"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +50,8 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestLiteralGlobMatchesOnlyItself checks that a recorded path or value,
 // glob characters and all, matches itself and nothing else.
 func TestLiteralGlobMatchesOnlyItself(t *testing.T) {
-	values := []string{"/orders/7", "/a*b/c?d", "/[x]/{a,b}/\\", "!negated", "~regexp", "a-b^c,d", "", "/**", "/odd space/é"}
+	values := []string{"/orders/7", "/a*b/c?d", "/[x]/{a,b}/\\", "!negated", "~regexp", "a-b^c,d", "", "/**", "/odd space/é",
+		"num:abc", "num:5", "len:3", "time:now", "i:abcd", "!num:1"} // a value that reads as a comparison stays a literal
 	for _, v := range values {
 		for _, c := range []struct {
 			name string
@@ -71,6 +74,32 @@ func TestLiteralGlobMatchesOnlyItself(t *testing.T) {
 					t.Errorf("%s %q: the pattern %q also matches %q", c.name, v, literalGlob(v), other)
 				}
 			}
+		}
+	}
+}
+
+// TestRecordedComparisonLikeValuesLoad: a request whose keyed query value
+// reads as a comparison ("num:abc") is recorded as a literal: before, it
+// was written as the pattern num:abc, and the record file (and the
+// backend with it) failed to load at the next start.
+func TestRecordedComparisonLikeValuesLoad(t *testing.T) {
+	backend, _ := recordBackend(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"ok":true}`) })
+	file := filepath.Join(t.TempDir(), "recorded.json")
+	cfg := `{"rules":[{"name":"rec","delegate":{"record":{"file":` + strconv.Quote(file) + `,"key":{"query":["q"]}}}}]}`
+	e := newEngine(t, cfg, nil)
+	for _, q := range []string{"num:abc", "i:x", "len:3"} {
+		serve(e, backendRequest(t, "GET", backend.URL+"/x?q="+url.QueryEscape(q), "", nil))
+	}
+	recordFileOf(t, file).flush()
+	content, _ := os.ReadFile(file)
+	if _, err := config.DecodeRulesFile(file, content); err != nil {
+		t.Fatalf("the record file does not decode: %v", err)
+	}
+	replay := newEngine(t, `{"rules_file":`+strconv.Quote(file)+`}`, nil) // answers 500 if it did not load
+	for _, q := range []string{"num:abc", "i:x", "len:3", "I:X"} {
+		res, body := serve(replay, backendRequest(t, "GET", "http://backend.invalid/x?q="+url.QueryEscape(q), "", nil))
+		if recorded := res.StatusCode == 200 && body == `{"ok":true}`; recorded != (q != "I:X") {
+			t.Errorf("q=%s: %d %s", q, res.StatusCode, body)
 		}
 	}
 }
@@ -497,6 +526,33 @@ func TestJSONReplaysExactly(t *testing.T) {
 	} {
 		if got := jsonReplaysExactly([]byte(body)); got != want {
 			t.Errorf("%s: %v, want %v", body, got, want)
+		}
+	}
+}
+
+// TestJSONReplaysExactlyIsLinear: a hostile backend's answer of numbers a
+// float64 cannot hold (1e-999999: a big.Rat of 10^999999, 50 ms each) or
+// of a million digits is judged in time and memory linear in its size.
+func TestJSONReplaysExactlyIsLinear(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{"[" + strings.Repeat("1e-999999,", 20) + "0]", false},
+		{"[-0.0e-999999,0e999999,0.000]", true},
+		{"[0." + strings.Repeat("1", 200000) + "]", false},
+		{"[1." + strings.Repeat("0", 200000) + "]", false}, // 1 padded: kept as text, which is exact too
+	} {
+		body := []byte(tc.body)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got := jsonReplaysExactly(body)
+		runtime.ReadMemStats(&after)
+		if got != tc.want {
+			t.Errorf("%.40s…: %v, want %v", tc.body, got, tc.want)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<10 {
+			t.Errorf("%.40s…: allocated %d bytes for a %d-byte body", tc.body, alloc, len(tc.body))
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 // maxListItems bounds the lists a helper builds.
 const maxListItems = 100000
 
+var errTooManyItems = fmt.Errorf("more than %d items", maxListItems)
+
 func init() {
 	addHelpers(map[string]helperSpec{
 		"list":  {fn: func(_ *boundTemplates, a []any) (any, error) { return slices.Clone(a), nil }, min: 0, max: -1},

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,19 +167,32 @@ func byteOffset(s string, n int) int {
 	return len(s)
 }
 
-// splitList SEP S returns the parts of S as a list.
+// splitList SEP S returns the parts of S as a list, at most maxListItems.
 func splitList(_ *boundTemplates, a []any) (any, error) {
-	return strings.Split(toString(a[1]), toString(a[0])), nil
+	return splitBounded("splitList", a)
 }
 
 // split SEP S returns sprig's map of the parts: _0, _1, …
 func split(_ *boundTemplates, a []any) (any, error) {
-	parts := strings.Split(toString(a[1]), toString(a[0]))
+	parts, err := splitBounded("split", a)
+	if err != nil {
+		return nil, err
+	}
 	m := make(map[string]string, len(parts))
 	for i, p := range parts {
 		m["_"+strconv.Itoa(i)] = p
 	}
 	return m, nil
+}
+
+// splitBounded splits S (a[1]) at SEP (a[0]) into at most maxListItems
+// parts: an empty SEP would make one per character of a 1 MiB value.
+func splitBounded(name string, a []any) ([]string, error) {
+	parts := strings.SplitN(toString(a[1]), toString(a[0]), maxListItems+1)
+	if len(parts) > maxListItems {
+		return nil, fmt.Errorf("%s: %w", name, errTooManyItems)
+	}
+	return parts, nil
 }
 
 // join SEP LIST joins the elements of a list (or a single value) as text.
@@ -209,6 +223,30 @@ func join(_ *boundTemplates, a []any) (any, error) {
 // maxPattern bounds a pattern compiled at request time: Go's regexps run in
 // linear time, and compiling is linear in the pattern too.
 const maxPattern = 4 << 10
+
+// maxPatternSize bounds what a pattern compiled at request time expands
+// to: x{1000} is compiled as a thousand x's, so that 4 KiB of [a-z]{1000}
+// took 165 ms and kept 16 MB, each of the 1 024 patterns kept.
+const maxPatternSize = 10000
+
+// patternSize is about how many instructions a parsed pattern compiles
+// to, counting a repetition's copies; it stops counting past
+// maxPatternSize.
+func patternSize(re *syntax.Regexp) int {
+	n := 1
+	switch re.Op {
+	case syntax.OpLiteral:
+		n = len(re.Rune)
+	case syntax.OpRepeat:
+		copies := max(re.Min, re.Max) + 1
+		n = min(copies*patternSize(re.Sub[0]), maxPatternSize+1)
+	default:
+		for _, sub := range re.Sub {
+			n = min(n+patternSize(sub), maxPatternSize+1)
+		}
+	}
+	return n
+}
 
 // maxCachedPatterns bounds the patterns computed at request time that are
 // kept.
@@ -245,6 +283,9 @@ func cachedRegexp(b *boundTemplates, name string, v any) (*regexp.Regexp, error)
 	}
 	if len(pattern) > maxPattern {
 		return nil, fmt.Errorf("%s: pattern longer than %d bytes", name, maxPattern)
+	}
+	if parsed, err := syntax.Parse(pattern, syntax.Perl); err == nil && patternSize(parsed) > maxPatternSize {
+		return nil, fmt.Errorf("%s: pattern too large once its repetitions are expanded (more than %d)", name, maxPatternSize)
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
@@ -284,7 +325,13 @@ func regexFindAll(b *boundTemplates, a []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n < 0 || n > maxListItems {
+		n = maxListItems + 1
+	}
 	found := re.FindAllString(toString(a[1]), n)
+	if len(found) > maxListItems {
+		return nil, fmt.Errorf("regexFindAll: %w", errTooManyItems)
+	}
 	if found == nil {
 		found = []string{}
 	}

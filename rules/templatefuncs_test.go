@@ -114,11 +114,22 @@ func TestStringHelpers(t *testing.T) {
 		{"quote and toString", `{{ quote "a\"b" }} {{ toString 42 }}`, `"a\"b" 42`, ""},
 		{"regexFind", `{{ regexFind "[0-9]+" .Path }}`, "42", ""},
 		{"regexFindAll", `{{ regexFindAll "[a-z]" "a1b2c" 2 }}`, "[a b]", ""},
+		// Lists built from a string hold at most 100 000 items, as README
+		// says: before, one item per byte of a 1 MiB value.
+		{"splitList at the bound", `{{ len (splitList "" (repeat 100000 "x")) }}`, "100000", ""},
+		{"splitList past the bound", `{{ len (splitList "" (repeat 100001 "x")) }}`, "", "more than 100000 items"},
+		{"split past the bound", `{{ len (split "," (repeat 100001 ",")) }}`, "", "more than 100000 items"},
+		{"regexFindAll past the bound", `{{ len (regexFindAll "" (repeat 100001 "x") -1) }}`, "", "more than 100000 items"},
+		{"regexFindAll with a count within the bound", `{{ len (regexFindAll "" (repeat 200000 "x") 3) }}`, "3", ""},
 		{"regexMatch", `{{ regexMatch "^/users/[0-9]+$" .Path }}`, "true", ""},
 		{"regexReplaceAll with groups", `{{ regexReplaceAll "([a-z]+)/([0-9]+)" .Path "$2/$1" }}`, "/42/users", ""},
 		{"a computed pattern", `{{ regexFind (printf "%s+" "[0-9]") .Path }}`, "42", ""},
 		{"a bad literal pattern is a configuration error", `{{ regexFind "(" .Path }}`, "", "missing closing )"},
 		{"a bad computed pattern", `{{ regexFind (printf "%s" "(") .Path }}`, "", "missing closing )"},
+		// before, 4 KiB of [a-z]{1000} compiled in 165 ms to 16 MB, kept
+		{"a computed pattern that expands too much", `{{ regexMatch (repeat 372 "[a-z]{1000}") .Path }}`, "", "pattern too large"},
+		{"every repetition counts", `{{ regexMatch (printf "a{1000}b{1000}c{1000}d{1000}e{1000}f{1000}g{1000}h{1000}i{1000}j{1000}") .Path }}`, "", "pattern too large"},
+		{"a computed pattern with a modest repetition", `{{ regexMatch (printf "^/[a-z]{1,100}/[0-9]{2}$") .Path }}`, "true", ""},
 		{"a regexReplaceAll that would be too long", `{{ regexReplaceAll "" (repeat 1000 "a") (repeat 2000 "b") }}`, "", "longer than"},
 	})
 }
@@ -136,6 +147,9 @@ func TestTimeHelpers(t *testing.T) {
 		{"utc", `{{ toDate "2006-01-02T15:04:05Z07:00" "2026-01-01T02:00:00+02:00" | utc | date "15" }}`, "00", ""},
 		{"toDate of a bad date", `{{ toDate "2006-01-02" "tomorrow" }}`, "", "does not match the layout"},
 		{"dateModify of a bad duration", `{{ now | dateModify "soon" }}`, "", "is not a duration"},
+		// before, 200000 days wrapped around to a date 292 years off
+		{"dateModify of the most days", `{{ now | dateModify "-106751d" | date "2006" }}`, "1733", ""},
+		{"dateModify of too many days", `{{ now | dateModify "200000d" }}`, "", "longer than a duration holds"},
 		{"date of something that is not a time", `{{ date "2006" (list 1) }}`, "", "is not a time"},
 		{"addDate beyond the bound", `{{ now | addDate 1000000 0 0 }}`, "", "out of range"},
 		{"a layout too long", `{{ date (repeat 300 "2006") now }}`, "", "layout longer than"},

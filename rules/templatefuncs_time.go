@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -106,6 +107,10 @@ func dateModify(name string) helper {
 			if !strings.HasSuffix(s, "d") || derr != nil {
 				return nil, fmt.Errorf("%s: %s is not a duration such as \"1h30m\" or \"2d\"", name, describe(a[0]))
 			}
+			if days > maxDurationDays || days < -maxDurationDays {
+				// past about 292 years the nanoseconds would wrap around
+				return nil, fmt.Errorf("%s: %s is longer than a duration holds (%d days)", name, describe(a[0]), maxDurationDays)
+			}
 			d = time.Duration(days) * 24 * time.Hour
 		}
 		t, err := toTime(name, a[1])
@@ -115,6 +120,9 @@ func dateModify(name string) helper {
 		return t.Add(d), nil
 	}
 }
+
+// maxDurationDays is the most whole days a time.Duration holds.
+const maxDurationDays = int64(math.MaxInt64 / (24 * time.Hour))
 
 // addDate YEARS MONTHS DAYS TIME moves along the calendar, as
 // time.Time.AddDate (January 31 plus one month is March 2 or 3).

@@ -148,6 +148,14 @@ func (m *Memory) ResetVariables(_ context.Context, names []string) error {
 	return nil
 }
 
+// defined tells whether a rule defines the data set. Reading one that no
+// rule defines (a template naming it from the request) reads an empty set
+// and keeps nothing, so that names cannot pile up; m.mu is held.
+func (m *Memory) defined(name string) bool {
+	_, ok := m.defs.sets[name]
+	return ok
+}
+
 // set returns the data set, seeding it on first use; m.mu is held for
 // writing.
 func (m *Memory) set(name string) *memorySet {
@@ -188,6 +196,9 @@ func (m *Memory) List(_ context.Context, name string) ([]*Item, error) {
 	m.mu.RUnlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.defined(name) {
+		return []*Item{}, nil
+	}
 	s = m.set(name)
 	out := make([]*Item, len(s.order))
 	for i, id := range s.order {
@@ -209,6 +220,9 @@ func (m *Memory) Get(_ context.Context, name, id string) (*Item, error) {
 	m.mu.RUnlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.defined(name) {
+		return nil, ErrNotFound
+	}
 	if it := m.set(name).items[id]; it != nil {
 		return it, nil
 	}

@@ -206,6 +206,12 @@ func (r *Redis) seed(ctx context.Context, set string, force bool) error {
 		r.mu.Unlock()
 		return nil
 	}
+	if _, defined := r.defs.sets[set]; !defined && !force {
+		// No rule defines it (a template names it from the request):
+		// nothing to seed, and nothing written or kept for the name.
+		r.mu.Unlock()
+		return nil
+	}
 	def := r.defs.dataSet(set)
 	r.mu.Unlock()
 	args := []any{"0", 0}

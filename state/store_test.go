@@ -326,3 +326,41 @@ func TestRedisSilentServerIsBounded(t *testing.T) {
 		t.Errorf("took %v with a 200ms timeout", d)
 	}
 }
+
+// TestReadingUndefinedDataSetsKeepsNothing: a template reading a data set
+// its request names ({{ items (.Query.Get "s") }}) reads an empty set for
+// a name no rule defines, and keeps nothing of it: before, each name was a
+// set kept for the process's life in memory, or keys written to Redis.
+func TestReadingUndefinedDataSetsKeepsNothing(t *testing.T) {
+	ctx := context.Background()
+	for kind, s := range stores(t, limits) {
+		t.Run(kind, func(t *testing.T) {
+			if err := s.DefineDataSet("o", "known", "id", []Item{*mustItem(t, `{"id":1}`)}); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 50 {
+				name := "undefined" + strconv.Itoa(i)
+				if list, err := s.List(ctx, name); err != nil || len(list) != 0 {
+					t.Fatalf("List %s = %v, %v", name, list, err)
+				}
+				if _, err := s.Get(ctx, name, "1"); !errors.Is(err, ErrNotFound) {
+					t.Fatalf("Get %s: %v", name, err)
+				}
+			}
+			if list, err := s.List(ctx, "known"); err != nil || len(list) != 1 {
+				t.Fatalf("List known = %v, %v", list, err)
+			}
+			switch s := s.(type) {
+			case *Memory:
+				if len(s.sets) != 1 {
+					t.Errorf("%d sets kept, want only the defined one", len(s.sets))
+				}
+			case *Redis:
+				keys, err := s.client.Keys(ctx, "test:set:*").Result()
+				if err != nil || len(keys) != 3 || len(s.seeded) != 1 {
+					t.Errorf("keys %v (%v), %d seeded: want only the defined set's", keys, err, len(s.seeded))
+				}
+			}
+		})
+	}
+}
