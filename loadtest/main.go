@@ -66,7 +66,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each run")
 	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&o.runs, "runs", 2, "rounds over the scenarios, interleaved: a b c … then a b c … again")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, b, b1, c, c-hijack, d, e, f (both mocks), f-wiremock, f-mockoon, g (both crud reads), g-redis (default: all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, a-rules, b, b1, c, c-hijack, d, e, f (both mocks), f-wiremock, f-mockoon, g (both crud reads), g-redis (default: all)")
 	fs.StringVar(&o.gateway, "gateway", "build/gateway", "the gateway binary (make build)")
 	fs.StringVar(&o.plugin, "plugin", "build/krakend-rules.so", "the krakend-rules plugin (make build)")
 	fs.StringVar(&o.hello, "helloworld", "build/loadtest/helloworld.so", "the hello-world plugin; built from ./loadtest/helloworld when missing or older than -gateway")

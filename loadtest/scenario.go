@@ -11,14 +11,17 @@ import (
 // The request every scenario serves: the same public endpoint, the same
 // backend path, one forwarded header.
 const (
-	benchPath      = "/bench/42"
-	benchTenant    = "acme"
-	benchHeader    = "X-Tenant: " + benchTenant
-	checkPath      = "/check"
-	hijackPath     = "/__debug/hijack-me" // the hello-world plugin's default
-	rulesPlugin    = "krakend-rules"
-	helloPlugin    = "krakend-client-example"
-	luraGinOptions = "github_com/luraproject/lura/router/gin"
+	benchPath   = "/bench/42"
+	benchTenant = "acme"
+	benchHeader = "X-Tenant: " + benchTenant
+	checkPath   = "/check"
+	hijackPath  = "/__debug/hijack-me" // the hello-world plugin's default
+	rulesPlugin = "krakend-rules"
+	helloPlugin = "krakend-client-example"
+	// unregisteredPlugin is a client plugin name no gateway registers:
+	// Lura proxies such a backend straight, keeping its configuration.
+	unregisteredPlugin = "krakend-rules-not-loaded"
+	luraGinOptions     = "github_com/luraproject/lura/router/gin"
 )
 
 // backendKind is what sits behind the gateway.
@@ -65,6 +68,17 @@ func scenarios(nRules int) []scenario {
 			id:      "a",
 			title:   "gateway, no plugin → Go backend",
 			backend: goBackend,
+			expect:  expectJSON(backendBody),
+		},
+		{
+			// (a) with (b)'s rules in the backend's configuration, under a
+			// plugin name no gateway registers: Lura keeps the configuration
+			// for the process's life and proxies straight, as in (a). What
+			// (b) costs beyond this row is the plugin's own.
+			id:      "a-rules",
+			title:   fmt.Sprintf("gateway, no plugin, (b)'s %s rules left in its configuration", groupDigits(float64(nRules))),
+			backend: goBackend,
+			rules:   func() map[string]any { return manyRules(nRules) },
 			expect:  expectJSON(backendBody),
 		},
 		{
@@ -366,7 +380,11 @@ func scenarioConfig(s scenario, port int, backendURL, redisURL string, so plugin
 	headers := []string{"X-Tenant"}
 	switch s.plugin {
 	case noPlugin:
-		g.endpoints = []any{endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, nil)}
+		var unused map[string]any
+		if s.rules != nil {
+			unused = map[string]any{"name": unregisteredPlugin, unregisteredPlugin: benchRules(s, redisURL)}
+		}
+		g.endpoints = []any{endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, unused)}
 	case rulesPluginKind:
 		g.plugin = so.rules
 		g.endpoints = []any{
