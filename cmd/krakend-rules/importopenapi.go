@@ -120,6 +120,9 @@ func loadOpenAPI(name string, stdin io.Reader) (*openapi3.T, error) {
 	if err := yaml.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("neither YAML nor JSON: %v", err)
 	}
+	if err := checkDepth(data); err != nil {
+		return nil, err
+	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = true
 	switch {

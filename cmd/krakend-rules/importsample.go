@@ -139,10 +139,10 @@ func (sp *sampler) sample(ref *openapi3.SchemaRef, depth int) any {
 		return merged
 	}
 	if len(s.OneOf) > 0 {
-		return sp.sample(s.OneOf[0], depth+1)
+		return sp.sample(sp.alternative(s.OneOf), depth+1)
 	}
 	if len(s.AnyOf) > 0 {
-		return sp.sample(s.AnyOf[0], depth+1)
+		return sp.sample(sp.alternative(s.AnyOf), depth+1)
 	}
 
 	switch typeOf(s) {
@@ -186,6 +186,17 @@ func (sp *sampler) sample(ref *openapi3.SchemaRef, depth int) any {
 	return nil
 }
 
+// alternative is the first of oneOf's or anyOf's schemas that is not one
+// being sampled (the way out of a recursive one), else the first.
+func (sp *sampler) alternative(alts openapi3.SchemaRefs) *openapi3.SchemaRef {
+	for _, a := range alts {
+		if a != nil && a.Value != nil && !sp.seen[a.Value] {
+			return a
+		}
+	}
+	return alts[0]
+}
+
 // typeOf is the schema's type, the first that is not "null" of a 3.1 type
 // list; without one, what its keywords imply.
 func typeOf(s *openapi3.Schema) string {
@@ -217,7 +228,7 @@ func (sp *sampler) objectSample(s *openapi3.Schema, depth int) map[string]any {
 		if p != nil && p.Value != nil && p.Value.WriteOnly {
 			continue // never in an answer
 		}
-		if sp.truncated {
+		if !sp.spend(1, len(name)+8) { // the member, even a null one
 			break
 		}
 		obj[name] = sp.sample(p, depth+1)
