@@ -295,7 +295,14 @@ func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 	}
 	// Literal segments before parameters, position by position: /users/me
 	// before /users/{id}.
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].shape < ops[j].shape })
+	// Of segments that mix text and parameters, the one with more text
+	// first: /f/{id}.json before /f/{name}.{ext}.
+	sort.SliceStable(ops, func(i, j int) bool {
+		if ops[i].shape != ops[j].shape {
+			return ops[i].shape < ops[j].shape
+		}
+		return mixedText(ops[i].path) > mixedText(ops[j].path)
+	})
 	ops = dropSamePaths(ops, &notes)
 
 	f := &rulesFile{Rules: []outRule{}}
@@ -429,6 +436,18 @@ func unescapePath(s string) string {
 		return u
 	}
 	return s // a path pattern must be UTF-8
+}
+
+// mixedText is how much literal text a template's segments with
+// parameters have.
+func mixedText(template string) int {
+	n := 0
+	for _, seg := range strings.Split(template, "/") {
+		if templateParam.MatchString(seg) {
+			n += len(templateParam.ReplaceAllString(seg, ""))
+		}
+	}
+	return n
 }
 
 // dropSamePaths keeps the first of operations whose paths differ only in

@@ -226,6 +226,7 @@ func TestImportOpenAPIOddPaths(t *testing.T) {
 	paths := []struct{ template, request, name string }{
 		{"/files/{id}.json", "/files/7.json", "json"},
 		{"/files/{id}", "/files/7", "plain"},
+		{"/files/{a}.{b}", "/files/7.txt", "named"}, // sorts before {id}.json by name
 		{"/r/{a}-{b}", "/r/x-y", "pair"},
 		{"/café/{ü}", "/café/1", "unicode"},
 		{"/a b/{p}", "/a b/1", "space"},
