@@ -140,6 +140,7 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzCallbackURL$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzHostPattern$$' -fuzztime $(FUZZTIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzPathPattern$$' -fuzztime $(FUZZTIME) ./cmd/krakend-rules/
+	$(GO) test -run '^$$' -fuzz '^FuzzImportOpenAPI$$' -fuzztime $(FUZZTIME) ./cmd/krakend-rules/
 
 check: plugin ## check CONFIG (default examples/krakend.json) with the linter; CHECKFLAGS=-strict fails on warnings
 	$(GO) run ./cmd/krakend-rules check $(CHECKFLAGS) $(CONFIG)

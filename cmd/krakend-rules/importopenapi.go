@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -71,12 +72,11 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	doc, err := loadOpenAPI(spec, stdin)
+	file, notes, err := loadAndImport(spec, stdin, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "krakend-rules: %s: %v\n", spec, err)
 		return 1
 	}
-	file, notes := importOpenAPI(doc, opts)
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "krakend-rules: %s: %s\n", spec, n)
 	}
@@ -120,6 +120,9 @@ func loadOpenAPI(name string, stdin io.Reader) (*openapi3.T, error) {
 	if err := yaml.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("neither YAML nor JSON: %v", err)
 	}
+	if err := checkDepth(data); err != nil {
+		return nil, err
+	}
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = true
 	switch {
@@ -128,9 +131,10 @@ func loadOpenAPI(name string, stdin io.Reader) (*openapi3.T, error) {
 		if err := yaml.Unmarshal(data, &doc2); err != nil {
 			return nil, fmt.Errorf("reading Swagger %s: %v", head.Swagger, err)
 		}
+		hoistSwaggerBodyParameters(&doc2)
 		doc, err := openapi2conv.ToV3(&doc2)
 		if err != nil {
-			return nil, fmt.Errorf("converting Swagger %s to OpenAPI 3: %v", head.Swagger, err)
+			return nil, fmt.Errorf("converting Swagger %s to OpenAPI 3: %v", head.Swagger, locateSwaggerError(&doc2, err))
 		}
 		return doc, nil
 	case strings.HasPrefix(head.OpenAPI, "3.1"):
@@ -240,7 +244,18 @@ type operation struct {
 	op           *openapi3.Operation
 	params       []pathParam // in path order
 	pattern      string      // the rules' path pattern
-	shape        string      // per segment: 0 literal, 1 parameter; literal first sorts first
+	shape        string      // per segment: 0 literal, 1 literal and parameters, 2 a parameter alone; sorts literal first
+	ptr          string      // the JSON pointer of the operation in the document
+}
+
+// pointer is a JSON pointer (RFC 6901) to the members named.
+func pointer(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(n, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
 }
 
 type pathParam struct {
@@ -252,7 +267,10 @@ type pathParam struct {
 // import faithfully.
 func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 	var notes []string
-	base := basePath(doc, opts.base)
+	base, baseNote := basePath(doc, opts.base)
+	if baseNote != "" {
+		notes = append(notes, baseNote)
+	}
 	var ops []*operation
 	if doc.Paths != nil {
 		paths := doc.Paths.Map()
@@ -269,7 +287,7 @@ func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 				if op == nil {
 					continue
 				}
-				o := &operation{path: p, method: m, op: op}
+				o := &operation{path: p, method: m, op: op, ptr: pointer("paths", p, strings.ToLower(m))}
 				o.pattern, o.params, o.shape = pathPattern(base, p, append(item.Parameters, op.Parameters...))
 				ops = append(ops, o)
 			}
@@ -277,10 +295,19 @@ func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 	}
 	// Literal segments before parameters, position by position: /users/me
 	// before /users/{id}.
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].shape < ops[j].shape })
+	// Of segments that mix text and parameters, the one with more text
+	// first: /f/{id}.json before /f/{name}.{ext}.
+	sort.SliceStable(ops, func(i, j int) bool {
+		if ops[i].shape != ops[j].shape {
+			return ops[i].shape < ops[j].shape
+		}
+		return mixedText(ops[i].path) > mixedText(ops[j].path)
+	})
+	ops = dropSamePaths(ops, &notes)
 
 	f := &rulesFile{Rules: []outRule{}}
 	names := map[string]bool{}
+	ids := map[string]*operation{}
 	unique := func(name string) string {
 		n, i := name, 2
 		for names[n] {
@@ -294,10 +321,16 @@ func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 		name := o.op.OperationID
 		if name == "" {
 			name = o.method + " " + o.path
+		} else if first := ids[name]; first != nil {
+			renamed := name + " " + o.method + " " + o.path
+			notes = append(notes, fmt.Sprintf("%s/operationId: %q is also the operationId of %s %s: this operation's rules are named %q", o.ptr, name, first.method, first.path, renamed))
+			name = renamed
+		} else {
+			ids[name] = o
 		}
 		chosen, others := chooseResponses(o.op.Responses, opts.status)
 		if chosen == "" {
-			notes = append(notes, fmt.Sprintf("%s %s has no responses: answered 200 with no body", o.method, o.path))
+			notes = append(notes, fmt.Sprintf("%s/responses: %s %s has no responses: answered 200 with no body", o.ptr, o.method, o.path))
 			f.Rules = append(f.Rules, outRule{Name: unique(name), Match: outMatch{Path: o.pattern, Methods: []string{o.method}}, Response: outResponse{Status: 200}})
 			continue
 		}
@@ -326,23 +359,35 @@ func importOpenAPI(doc *openapi3.T, opts importOptions) (*rulesFile, []string) {
 }
 
 // basePath is the prefix of every backend path: "auto" takes the path of
-// servers[0].url, its variables replaced by their defaults.
-func basePath(doc *openapi3.T, opt string) string {
+// servers[0].url, its variables replaced by their defaults; a variable
+// left without one cuts the prefix before its segment (and is noted).
+func basePath(doc *openapi3.T, opt string) (string, string) {
 	if opt != "auto" {
-		return strings.TrimSuffix(opt, "/")
+		return strings.TrimSuffix(opt, "/"), ""
 	}
 	if len(doc.Servers) == 0 || doc.Servers[0] == nil {
-		return ""
+		return "", ""
 	}
 	s := doc.Servers[0]
 	raw := s.URL
-	for name, v := range s.Variables {
-		if v != nil {
+	for _, name := range sortedKeys(s.Variables) {
+		if v := s.Variables[name]; v != nil && v.Default != "" {
 			raw = strings.ReplaceAll(raw, "{"+name+"}", v.Default)
 		}
 	}
-	if i := strings.Index(raw, "://"); i >= 0 {
-		raw = raw[i+3:]
+	hostFirst := false
+	switch first, _, _ := strings.Cut(raw, "/"); {
+	case strings.Contains(raw, "://"):
+		raw, hostFirst = raw[strings.Index(raw, "://")+3:], true
+	case strings.HasPrefix(raw, "//"):
+		raw, hostFirst = raw[2:], true
+	case strings.HasPrefix(raw, "/"):
+	case strings.ContainsAny(first, ".:"): // a host without a scheme
+		hostFirst = true
+	default: // "v1", relative to where the document is served
+		raw = "/" + raw
+	}
+	if hostFirst {
 		if j := strings.IndexByte(raw, '/'); j >= 0 {
 			raw = raw[j:]
 		} else {
@@ -350,17 +395,25 @@ func basePath(doc *openapi3.T, opt string) string {
 		}
 	}
 	raw, _, _ = strings.Cut(raw, "?")
-	return strings.TrimSuffix(raw, "/")
+	raw, _, _ = strings.Cut(raw, "#")
+	note := ""
+	if i := strings.IndexByte(raw, '{'); i >= 0 {
+		cut := raw[:strings.LastIndexByte(raw[:i], '/')+1]
+		note = fmt.Sprintf("/servers/0/url: %q has a variable with no default in its path: the backend paths are taken to start with %q (set -base)", s.URL, strings.TrimSuffix(cut, "/")+"/")
+		raw = cut
+	}
+	return strings.TrimSuffix(raw, "/"), note
 }
 
 // groupName makes a parameter name a regexp group name (letters, digits
 // and _), the key of .Params.
 func groupName(name string) string {
-	b := []byte(name)
-	for i, c := range b {
+	b := []byte{}
+	for _, c := range name {
 		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			b[i] = '_'
+			c = '_'
 		}
+		b = append(b, byte(c))
 	}
 	if len(b) == 0 || '0' <= b[0] && b[0] <= '9' {
 		return "p" + string(b)
@@ -368,7 +421,52 @@ func groupName(name string) string {
 	return string(b)
 }
 
-var templateParam = regexp.MustCompile(`\{([^{}/]+)\}`)
+var (
+	templateParam = regexp.MustCompile(`\{([^{}/]+)\}`)
+	wholeParam    = regexp.MustCompile(`^\{[^{}/]+\}$`)
+)
+
+// unescapePath decodes the %XX escapes of a path template's literal text:
+// the engine matches the decoded path (a "%" that escapes nothing stays).
+func unescapePath(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	if u, err := url.PathUnescape(s); err == nil && utf8.ValidString(u) {
+		return u
+	}
+	return s // a path pattern must be UTF-8
+}
+
+// mixedText is how much literal text a template's segments with
+// parameters have.
+func mixedText(template string) int {
+	n := 0
+	for _, seg := range strings.Split(template, "/") {
+		if templateParam.MatchString(seg) {
+			n += len(templateParam.ReplaceAllString(seg, ""))
+		}
+	}
+	return n
+}
+
+// dropSamePaths keeps the first of operations whose paths differ only in
+// their parameters' names (/a/{x} and /a/{y}, the same path for OpenAPI):
+// the later one could never answer.
+func dropSamePaths(ops []*operation, notes *[]string) []*operation {
+	first := map[string]*operation{}
+	kept := ops[:0]
+	for _, o := range ops {
+		key := o.method + " " + templateParam.ReplaceAllString(o.path, "{}")
+		if f := first[key]; f != nil {
+			*notes = append(*notes, fmt.Sprintf("%s: %s %s is the same path as %s %s (only the parameters' names differ), which answers it: not imported", o.ptr, o.method, o.path, f.method, f.path))
+			continue
+		}
+		first[key] = o
+		kept = append(kept, o)
+	}
+	return kept
+}
 
 // pathPattern turns a path template into the engine's path pattern: a glob
 // (escaped) for a literal path, an anchored regexp with a named group per
@@ -384,15 +482,18 @@ func pathPattern(base, template string, params openapi3.Parameters) (string, []p
 	full := base + template
 	var shape strings.Builder
 	for _, seg := range strings.Split(strings.Trim(full, "/"), "/") {
-		if strings.Contains(seg, "{") {
-			shape.WriteByte('1')
-		} else {
+		switch {
+		case !templateParam.MatchString(seg):
 			shape.WriteByte('0')
+		case wholeParam.MatchString(seg):
+			shape.WriteByte('2')
+		default: // {id}.json before {id}, which would match it too
+			shape.WriteByte('1')
 		}
 	}
 	if !templateParam.MatchString(full) {
 		var b strings.Builder
-		for _, c := range full {
+		for _, c := range unescapePath(full) {
 			if strings.ContainsRune(`*?[]{}\!~`, c) {
 				b.WriteByte('\\')
 			}
@@ -406,7 +507,7 @@ func pathPattern(base, template string, params openapi3.Parameters) (string, []p
 	re.WriteString("~^")
 	last := 0
 	for _, m := range templateParam.FindAllStringSubmatchIndex(full, -1) {
-		re.WriteString(regexp.QuoteMeta(full[last:m[0]]))
+		re.WriteString(regexp.QuoteMeta(unescapePath(full[last:m[0]])))
 		name := full[m[2]:m[3]]
 		p := pathParam{name: name, group: groupName(name), integer: integer[name]}
 		for used[p.group] {
@@ -421,7 +522,7 @@ func pathPattern(base, template string, params openapi3.Parameters) (string, []p
 		re.WriteString("(?P<" + p.group + ">" + class + ")")
 		last = m[1]
 	}
-	re.WriteString(regexp.QuoteMeta(full[last:]) + "$")
+	re.WriteString(regexp.QuoteMeta(unescapePath(full[last:])) + "$")
 	return re.String(), found, shape.String()
 }
 
@@ -500,7 +601,7 @@ func responseVariants(o *operation, code string, opts importOptions, notes *[]st
 		}
 		v := h.Value.Example
 		if v == nil && h.Value.Schema != nil {
-			v = sample(h.Value.Schema, 0, map[*openapi3.Schema]bool{})
+			v = newSampler().sample(h.Value.Schema, 0)
 		}
 		if v != nil {
 			base.Headers[name] = escapeTemplate(scalarText(v))
@@ -530,9 +631,20 @@ func responseVariants(o *operation, code string, opts importOptions, notes *[]st
 			r.Headers[k] = v
 		}
 		mt := resp.Content[ct]
+		at := o.ptr + pointer("responses", code, "content", ct)
 		value, ok := mediaExample(mt)
+		if ok {
+			if n, b := weigh(value, maxSampleValues, maxAnswerBytes); n > maxSampleValues || b > maxAnswerBytes {
+				*notes = append(*notes, fmt.Sprintf("%s: the example is over %d values or %d bytes: answered with a sample of the schema instead", at, maxSampleValues, maxAnswerBytes))
+				value, ok = nil, false
+			}
+		}
 		if !ok && mt != nil && mt.Schema != nil {
-			value, ok = sample(mt.Schema, 0, map[*openapi3.Schema]bool{}), true
+			sp := newSampler()
+			value, ok = sp.sample(mt.Schema, 0), true
+			if sp.truncated {
+				*notes = append(*notes, fmt.Sprintf("%s/schema: the sample passes %d values or %d bytes: cut there (null beyond)", at, maxSampleValues, maxAnswerBytes))
+			}
 		}
 		contentType := ct
 		if strings.ContainsAny(ct, "*") { // */* or text/*: answer what the sample is
@@ -552,7 +664,7 @@ func responseVariants(o *operation, code string, opts importOptions, notes *[]st
 				if len(types) > 1 {
 					continue // an XML (or other) rendering of a structure: left to the JSON variant
 				}
-				*notes = append(*notes, fmt.Sprintf("%s %s %s: no %s example, answered with no body", o.method, o.path, code, ct))
+				*notes = append(*notes, fmt.Sprintf("%s: no %s example, answered with no body", at, ct))
 				break
 			}
 			r.BodyTemplate = escapeTemplate(s)
