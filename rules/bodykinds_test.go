@@ -354,7 +354,11 @@ func TestXPathNestedSelectionIsBounded(t *testing.T) {
 		{"name":"regexp","match":{"xpath":{"//item":"~[xz]q"}},"response":{"status":419}},
 		{"name":"rest","response":{"status":204}}]}`, nil)
 	const depth = 990
-	deep := strings.Repeat("<item>", depth) + strings.Repeat("y", 1<<20-16*depth) + strings.Repeat("</item>", depth)
+	// Without the bound the items' values add up to 990 times the text,
+	// about 240 MB to read; with it, the "none" rule's negated condition
+	// does not hold (it would answer 418 if every value were read), and
+	// the request goes on to "rest".
+	deep := strings.Repeat("<item>", depth) + strings.Repeat("y", 1<<18-16*depth) + strings.Repeat("</item>", depth)
 	for _, tt := range []struct {
 		name, body string
 		want       int
@@ -364,13 +368,9 @@ func TestXPathNestedSelectionIsBounded(t *testing.T) {
 		{"items nested deep around a huge text", deep, 204},
 	} {
 		req := backendRequest(t, "POST", "http://backend.invalid/", tt.body, http.Header{"Content-Type": {"application/xml"}})
-		start := time.Now()
 		res, _ := serve(e, req)
 		if res.StatusCode != tt.want {
 			t.Errorf("%s: status %d, want %d", tt.name, res.StatusCode, tt.want)
-		}
-		if took := time.Since(start); took > 5*time.Second {
-			t.Errorf("%s: took %v", tt.name, took)
 		}
 	}
 }
