@@ -263,6 +263,13 @@ type Match struct {
 	// any order. Only beside body_json.
 	IgnoreArrayOrder bool `json:"ignore_array_order"`
 
+	// IgnoreExtraFields ("ignore_extra_fields") false makes body_json
+	// strict: an object of the body matches only with exactly the members
+	// body_json gives it, recursively (WireMock's equalToJson without
+	// ignoreExtraElements). Default true: extra members are ignored. Only
+	// beside body_json.
+	IgnoreExtraFields *bool `json:"ignore_extra_fields"`
+
 	// BodyText ("body_text") is a pattern on the whole request body as
 	// text, whatever its type: "*order-42*" (contains), "~order-[0-9]+"
 	// (regexp; add (?s) for "." to cross lines), "i:hello" (equal ignoring

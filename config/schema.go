@@ -61,8 +61,9 @@ var SchemaKeywords = map[string]Keywords{
 	"Rule.callbacks":   {"minItems": 1},
 
 	"Match": {
-		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}},
+		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}, "ignore_extra_fields": []any{"body_json"}},
 	},
+	"Match.ignore_extra_fields": {"default": true},
 	"Match.path": {"$ref": "#/$defs/pattern", "minLength": 1},
 	"Match.methods": {"items": Keywords{
 		"pattern":  "[^" + wsChars + "]",
