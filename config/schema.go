@@ -63,8 +63,8 @@ var SchemaKeywords = map[string]Keywords{
 	"Match": {
 		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}, "ignore_extra_fields": []any{"body_json"}},
 	},
-	"Match.ignore_extra_fields": {"default": true},
 	"Match.path": {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.ignore_extra_fields": {"default": true},
 	"Match.methods": {"items": Keywords{
 		"pattern":  "[^" + wsChars + "]",
 		"examples": []any{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
