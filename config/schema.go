@@ -63,7 +63,7 @@ var SchemaKeywords = map[string]Keywords{
 	"Match": {
 		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}, "ignore_extra_fields": []any{"body_json"}},
 	},
-	"Match.path": {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.path":                {"$ref": "#/$defs/pattern", "minLength": 1},
 	"Match.ignore_extra_fields": {"default": true},
 	"Match.methods": {"items": Keywords{
 		"pattern":  "[^" + wsChars + "]",
