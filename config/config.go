@@ -411,6 +411,13 @@ type Delegate struct {
 	// have a query string.
 	To string `json:"to"`
 
+	// StripPrefix ("strip_prefix") is a literal path prefix removed from
+	// the request's path before it is sent (and before To's path is put
+	// before it), whole segments only: "/api" turns /api/orders into
+	// /orders and /api into /, and leaves /apix alone (WireMock's
+	// proxyUrlPrefixToRemove). It starts with "/".
+	StripPrefix string `json:"strip_prefix"`
+
 	// RequestHeaders ("request_headers") are set on the outgoing request;
 	// values may be templates, and null removes the header.
 	RequestHeaders map[string]*string `json:"request_headers"`

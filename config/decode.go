@@ -233,6 +233,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 	d := &Delegate{}
 	decodeObject[Delegate](errs, loc, raw,
 		member{"to", func(loc Path, v any) { d.To = str(errs, loc, v) }},
+		member{"strip_prefix", func(loc Path, v any) { d.StripPrefix = str(errs, loc, v) }},
 		member{"request_headers", func(loc Path, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
 		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = decodeHeaderValues(errs, loc, v) }},
 		member{"status", func(loc Path, v any) { d.Status = statusMap(errs, loc, v) }},
