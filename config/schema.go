@@ -139,7 +139,7 @@ var SchemaKeywords = map[string]Keywords{
 		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,
 		"examples": []any{"http://canary:8080/v2"},
 	},
-	"Delegate.strip_prefix":     {"pattern": "^/[^/]", "examples": []any{"/api"}},
+	"Delegate.strip_prefix":     {"pattern": "^/[^?#]*[^/?#][^?#]*$", "examples": []any{"/api"}},
 	"Delegate.request_headers":  {"propertyNames": refHeaderName},
 	"Delegate.response_headers": {"propertyNames": refHeaderName, "additionalProperties": headerValues},
 	"Delegate.status": {
