@@ -263,6 +263,13 @@ type Match struct {
 	// any order. Only beside body_json.
 	IgnoreArrayOrder bool `json:"ignore_array_order"`
 
+	// IgnoreExtraFields ("ignore_extra_fields") false makes body_json
+	// strict: an object of the body matches only with exactly the members
+	// body_json gives it, recursively (WireMock's equalToJson without
+	// ignoreExtraElements). Default true: extra members are ignored. Only
+	// beside body_json.
+	IgnoreExtraFields *bool `json:"ignore_extra_fields"`
+
 	// BodyText ("body_text") is a pattern on the whole request body as
 	// text, whatever its type: "*order-42*" (contains), "~order-[0-9]+"
 	// (regexp; add (?s) for "." to cross lines), "i:hello" (equal ignoring
@@ -403,6 +410,13 @@ type Delegate struct {
 	// http://canary:8080/v2/orders?x=1). The Host header follows. It may not
 	// have a query string.
 	To string `json:"to"`
+
+	// StripPrefix ("strip_prefix") is a literal path prefix removed from
+	// the request's path before it is sent (and before To's path is put
+	// before it), whole segments only: "/api" turns /api/orders into
+	// /orders and /api into /, and leaves /apix alone (WireMock's
+	// proxyUrlPrefixToRemove). It starts with "/".
+	StripPrefix string `json:"strip_prefix"`
 
 	// RequestHeaders ("request_headers") are set on the outgoing request;
 	// values may be templates, and null removes the header.

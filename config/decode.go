@@ -154,6 +154,7 @@ func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 		member{"body", func(loc Path, v any) { m.Body = stringMap(errs, loc, v) }},
 		member{"body_json", func(loc Path, v any) { m.BodyJSON, m.HasBodyJSON = v, true }},
 		member{"ignore_array_order", func(loc Path, v any) { m.IgnoreArrayOrder = boolean(errs, loc, v) }},
+		member{"ignore_extra_fields", func(loc Path, v any) { b := boolean(errs, loc, v); m.IgnoreExtraFields = &b }},
 		member{"body_text", func(loc Path, v any) { m.BodyText = nonEmptyString(errs, loc, v, "leave it out to match any body") }},
 		member{"form", func(loc Path, v any) { m.Form = stringMap(errs, loc, v) }},
 		member{"multipart", func(loc Path, v any) { m.Multipart = decodeMultipart(errs, loc, v) }},
@@ -174,6 +175,9 @@ func decodeMatch(errs *Errors, loc Path, raw any) *Match {
 	)
 	if _, set := obj["ignore_array_order"]; ok && set && !m.HasBodyJSON {
 		errs.Add(loc.Field("ignore_array_order"), "goes with body_json in the same match")
+	}
+	if _, set := obj["ignore_extra_fields"]; ok && set && !m.HasBodyJSON {
+		errs.Add(loc.Field("ignore_extra_fields"), "goes with body_json in the same match")
 	}
 	return m
 }
@@ -229,6 +233,7 @@ func decodeDelegate(errs *Errors, loc Path, raw any) *Delegate {
 	d := &Delegate{}
 	decodeObject[Delegate](errs, loc, raw,
 		member{"to", func(loc Path, v any) { d.To = str(errs, loc, v) }},
+		member{"strip_prefix", func(loc Path, v any) { d.StripPrefix = str(errs, loc, v) }},
 		member{"request_headers", func(loc Path, v any) { d.RequestHeaders = headerChanges(errs, loc, v) }},
 		member{"response_headers", func(loc Path, v any) { d.ResponseHeaders = decodeHeaderValues(errs, loc, v) }},
 		member{"status", func(loc Path, v any) { d.Status = statusMap(errs, loc, v) }},

@@ -61,9 +61,10 @@ var SchemaKeywords = map[string]Keywords{
 	"Rule.callbacks":   {"minItems": 1},
 
 	"Match": {
-		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}},
+		"dependentRequired": Keywords{"ignore_array_order": []any{"body_json"}, "ignore_extra_fields": []any{"body_json"}},
 	},
-	"Match.path": {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.path":                {"$ref": "#/$defs/pattern", "minLength": 1},
+	"Match.ignore_extra_fields": {"default": true},
 	"Match.methods": {"items": Keywords{
 		"pattern":  "[^" + wsChars + "]",
 		"examples": []any{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
@@ -138,6 +139,7 @@ var SchemaKeywords = map[string]Keywords{
 		"pattern":  `^$|\{\{|^[Hh][Tt][Tt][Pp][Ss]?://[^/?#][^?]*$`,
 		"examples": []any{"http://canary:8080/v2"},
 	},
+	"Delegate.strip_prefix":     {"pattern": "^/[^?#]*[^/?#][^?#]*$", "examples": []any{"/api"}},
 	"Delegate.request_headers":  {"propertyNames": refHeaderName},
 	"Delegate.response_headers": {"propertyNames": refHeaderName, "additionalProperties": headerValues},
 	"Delegate.status": {

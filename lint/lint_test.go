@@ -68,7 +68,7 @@ func TestFindings(t *testing.T) {
 			`{"rules": [{"match": {"path": "[a-", "macth": 1}, "response": {"status": 99}}]}`,
 			[]string{
 				`error: ` + where + `rules[0].match.path: bad glob "[a-": syntax error at 3: unexpected end of input`,
-				`error: ` + where + `rules[0].match.macth: unknown field (known fields: path, methods, headers, query, cookies, host, remote_ip, body, body_json, ignore_array_order, body_text, form, multipart, xpath, body_xml, any, not)`,
+				`error: ` + where + `rules[0].match.macth: unknown field (known fields: path, methods, headers, query, cookies, host, remote_ip, body, body_json, ignore_array_order, ignore_extra_fields, body_text, form, multipart, xpath, body_xml, any, not)`,
 				`error: ` + where + `rules[0].response.status: must be an HTTP status from 100 to 599, got 99`,
 			}},
 		{"an error with no place of its own points at its parent", noOp, noOpBackend, `{"rules": [{"name": "x"}]}`,

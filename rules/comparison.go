@@ -30,7 +30,7 @@ type comparisonKind uint8
 const (
 	numberComparison comparisonKind = iota + 1 // num: the value as a decimal number
 	lengthComparison                           // len: the value's length in characters
-	timeComparison                             // time: the value as an RFC 3339 time
+	timeComparison                             // time: the value as a time (parseTime)
 	foldComparison                             // i: equal ignoring case
 )
 
@@ -147,14 +147,14 @@ func (c *comparison) operand(s string, num *float64, t *timeOperand) error {
 	return nil
 }
 
-// parseTimeOperand reads an RFC 3339 time, "now", or "now" plus or minus
+// parseTimeOperand reads a time (parseTime), "now", or "now" plus or minus
 // a Go duration or a whole number of days ("now-1h", "now+30d").
 func parseTimeOperand(s string) (timeOperand, error) {
-	bad := fmt.Errorf("%q is not a time (time: takes an RFC 3339 time such as 2026-01-01T00:00:00Z, now, or an offset from now such as now-1h or now+30d)", s)
+	bad := fmt.Errorf("%q is not a time (time: takes a time such as 2026-01-01T00:00:00Z, 2026-01-01 or Thu, 01 Jan 2026 00:00:00 GMT, now, or an offset from now such as now-1h or now+30d)", s)
 	rest, ok := strings.CutPrefix(s, "now")
 	if !ok {
-		at, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		at, ok := parseTime(s)
+		if !ok {
 			return timeOperand{}, bad
 		}
 		return timeOperand{at: at}, nil
@@ -199,8 +199,8 @@ func (c *comparison) holds(v string) bool {
 		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		return err == nil && !math.IsNaN(f) && c.compare(f)
 	case timeComparison:
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(v))
-		if err != nil {
+		t, ok := parseTime(v)
+		if !ok {
 			return false
 		}
 		now := time.Now()

@@ -170,19 +170,41 @@ func allHold(conds []condition, x *exchange) bool {
 }
 
 // bodyJSONCondition holds when the JSON body contains the expected value:
-// objects may have more fields, arrays must have the same length.
+// objects may have more fields (unless jsonExact), arrays must have the
+// same length.
 type bodyJSONCondition struct {
-	expected    any
-	ignoreOrder bool
+	expected any
+	mode     jsonMode
+}
+
+// jsonMode says how body_json compares: jsonAnyOrder (ignore_array_order),
+// jsonExact (ignore_extra_fields false).
+type jsonMode uint8
+
+const (
+	jsonAnyOrder jsonMode = 1 << iota
+	jsonExact
+)
+
+// bodyJSONMode is the mode a match asks for.
+func bodyJSONMode(m *config.Match) jsonMode {
+	var mode jsonMode
+	if m.IgnoreArrayOrder {
+		mode |= jsonAnyOrder
+	}
+	if m.IgnoreExtraFields != nil && !*m.IgnoreExtraFields {
+		mode |= jsonExact
+	}
+	return mode
 }
 
 func (c bodyJSONCondition) holds(x *exchange) bool {
 	doc, ok := x.body.document()
-	return ok && containsJSON(doc, c.expected, c.ignoreOrder)
+	return ok && containsJSON(doc, c.expected, c.mode)
 }
 
 // containsJSON reports whether actual contains expected: equal scalars,
-// objects with at least the expected fields, arrays of the same length whose
+// objects with at least the expected fields (jsonExact: exactly them), arrays of the same length whose
 // elements contain the expected ones, in order or, ignoring order, each
 // expected element in a distinct actual one.
 //
@@ -192,7 +214,9 @@ func (c bodyJSONCondition) holds(x *exchange) bool {
 // from the configuration, so the recursion is as deep as the configuration
 // and each byte of the body is visited a bounded number of times. Where an
 // object repeats a key, its last value counts, as a JSON decoder keeps it.
-func containsJSON(actual gjson.Result, expected any, ignoreOrder bool) bool {
+// jsonExact adds one pass over each compared object: every member's name
+// must be an expected one (a map index, no copy unless the name has escapes).
+func containsJSON(actual gjson.Result, expected any, mode jsonMode) bool {
 	switch want := expected.(type) {
 	case map[string]any:
 		if !actual.IsObject() {
@@ -200,21 +224,21 @@ func containsJSON(actual gjson.Result, expected any, ignoreOrder bool) bool {
 		}
 		for k, v := range want {
 			got, found := lastMember(actual, k)
-			if !found || !containsJSON(got, v, ignoreOrder) {
+			if !found || !containsJSON(got, v, mode) {
 				return false
 			}
 		}
-		return true
+		return mode&jsonExact == 0 || onlyMembers(actual, want)
 	case []any:
 		if !actual.IsArray() {
 			return false
 		}
-		if ignoreOrder {
-			return containsAnyOrder(actual, want)
+		if mode&jsonAnyOrder != 0 {
+			return containsAnyOrder(actual, want, mode)
 		}
 		n, ok := 0, true
 		actual.ForEach(func(_, el gjson.Result) bool {
-			ok = n < len(want) && containsJSON(el, want[n], false)
+			ok = n < len(want) && containsJSON(el, want[n], mode)
 			n++
 			return ok
 		})
@@ -229,6 +253,22 @@ func containsJSON(actual gjson.Result, expected any, ignoreOrder bool) bool {
 		return actual.Type == gjson.Null
 	}
 	return false
+}
+
+// onlyMembers reports whether every member of the object is named in want.
+func onlyMembers(object gjson.Result, want map[string]any) bool {
+	ok := true
+	object.ForEach(func(key, _ gjson.Result) bool {
+		name := key.Raw
+		if len(name) >= 2 && strings.IndexByte(name, '\\') < 0 {
+			name = name[1 : len(name)-1]
+		} else {
+			name = key.String()
+		}
+		_, ok = want[name]
+		return ok
+	})
+	return ok
 }
 
 // lastMember returns the value of an object's member named k (its last
@@ -258,7 +298,7 @@ func memberNamed(key gjson.Result, k string) bool {
 // one: a maximum bipartite matching (augmenting paths), polynomial in the
 // expected array's length, where trying every assignment would be
 // factorial.
-func containsAnyOrder(actual gjson.Result, want []any) bool {
+func containsAnyOrder(actual gjson.Result, want []any, mode jsonMode) bool {
 	got := make([]gjson.Result, 0, len(want))
 	tooMany := false
 	actual.ForEach(func(_, el gjson.Result) bool {
@@ -276,7 +316,7 @@ func containsAnyOrder(actual gjson.Result, want []any) bool {
 	fits := make([]bool, n*n) // fits[i*n+j]: got[j] contains want[i]
 	for i := range want {
 		for j := range got {
-			fits[i*n+j] = containsJSON(got[j], want[i], true)
+			fits[i*n+j] = containsJSON(got[j], want[i], mode)
 		}
 	}
 	owner := make([]int, n) // owner[j]: the expected element got[j] is paired with, or -1

@@ -57,7 +57,8 @@ type backend struct {
 // cannot.
 type delegate struct {
 	*backend
-	to              *target // nil: the request's own URL
+	to              *target    // nil: the request's own URL
+	strip           *pathStrip // nil: the path is not shortened
 	requestHeaders  []headerChange
 	responseHeaders []headerChange
 	status          map[int]int
@@ -110,6 +111,7 @@ func compileDelegate(errs *config.Errors, loc config.Path, cfg *config.Delegate,
 	if cfg.To != "" {
 		d.to = compileTarget(errs, loc.Field("to"), d.templates, cfg.To)
 	}
+	d.strip = compileStripPrefix(errs, loc.Field("strip_prefix"), cfg.StripPrefix)
 	d.timeout = cfg.TimeoutValue
 	if cfg.Record != nil {
 		d.record = compileRecord(errs, loc.Field("record"), cfg.Record, be)
@@ -461,13 +463,16 @@ func readIntoRecorder(rec *httptest.ResponseRecorder, resp *http.Response, limit
 // by a copy before anything in it changes, so the caller's map never does.
 func (d *delegate) outgoing(x *exchange, bt *boundTemplates, scratch *bytes.Buffer) (*http.Request, error) {
 	rewrite := len(d.requestHeaders) > 0 || hasHopHeaders(x.req.Header)
-	if d.to == nil && !rewrite && x.req.RequestURI == "" && !x.body.read {
+	if d.to == nil && d.strip == nil && !rewrite && x.req.RequestURI == "" && !x.body.read {
 		return x.req, nil // its URL, headers and unread body go as they are
 	}
 	out := x.req.WithContext(x.req.Context())
 	out.RequestURI = ""
+	if d.strip != nil {
+		out.URL = d.strip.apply(x.req.URL)
+	}
 	if d.to != nil {
-		u, err := d.to.resolve(x.req.URL, bt, scratch)
+		u, err := d.to.resolve(out.URL, bt, scratch)
 		if err != nil {
 			return nil, err
 		}

@@ -72,6 +72,17 @@ func TestMoreMatchers(t *testing.T) {
 		{"ignore_array_order needs distinct elements", `{"body_json":{"a":[{"k":1},{"k":1,"j":2}]},"ignore_array_order":true}`, "/", nil, `{"a":[{"k":1,"j":2},{"k":1}]}`, true},
 		{"ignore_array_order still counts", `{"body_json":{"a":[1,1]},"ignore_array_order":true}`, "/", nil, `{"a":[1,2]}`, false},
 		{"body_json on an unreadable body", `{"body_json":{}}`, "/", nil, `{`, false},
+		{"ignore_extra_fields false: the same members", `{"body_json":{"a":1,"o":{"b":[{"c":2}]}},"ignore_extra_fields":false}`, "/", nil, `{"o":{"b":[{"c":2.0}]},"a":1}`, true},
+		{"ignore_extra_fields false: an extra member at the top", `{"body_json":{"a":1},"ignore_extra_fields":false}`, "/", nil, `{"a":1,"x":null}`, false},
+		{"ignore_extra_fields false: an extra member inside", `{"body_json":{"o":{"b":1}},"ignore_extra_fields":false}`, "/", nil, `{"o":{"b":1,"x":0}}`, false},
+		{"ignore_extra_fields false: in an array element", `{"body_json":{"a":[{"k":1}]},"ignore_extra_fields":false}`, "/", nil, `{"a":[{"k":1,"j":2}]}`, false},
+		{"ignore_extra_fields false: a missing member", `{"body_json":{"a":1,"b":2},"ignore_extra_fields":false}`, "/", nil, `{"a":1}`, false},
+		{"ignore_extra_fields false: a repeated member counts once", `{"body_json":{"a":2},"ignore_extra_fields":false}`, "/", nil, `{"a":1,"a":2}`, true},
+		{"ignore_extra_fields false: an escaped name", `{"body_json":{"a\"b":1},"ignore_extra_fields":false}`, "/", nil, `{"a\u0022b":1}`, true},
+		{"ignore_extra_fields false: empty object", `{"body_json":{},"ignore_extra_fields":false}`, "/", nil, `{"x":1}`, false},
+		{"ignore_extra_fields false with ignore_array_order", `{"body_json":{"a":[{"k":1},{"k":1,"j":2}]},"ignore_array_order":true,"ignore_extra_fields":false}`, "/", nil, `{"a":[{"k":1,"j":2},{"k":1}]}`, true},
+		{"ignore_extra_fields false with ignore_array_order: extra inside", `{"body_json":{"a":[{"k":1},{"k":2}]},"ignore_array_order":true,"ignore_extra_fields":false}`, "/", nil, `{"a":[{"k":2},{"k":1,"j":2}]}`, false},
+		{"ignore_extra_fields true is the default", `{"body_json":{"a":1},"ignore_extra_fields":true}`, "/", nil, `{"a":1,"x":2}`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

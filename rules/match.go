@@ -91,7 +91,7 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 	})
 	if m.HasBodyJSON {
 		*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field("body_json")}, Of: "body_json"})
-		conds = append(conds, bodyJSONCondition{expected: m.BodyJSON, ignoreOrder: m.IgnoreArrayOrder})
+		conds = append(conds, bodyJSONCondition{expected: m.BodyJSON, mode: bodyJSONMode(m)})
 		needs |= needsJSON
 	}
 	needs |= compileBodyKinds(errs, loc, m, reads, &conds)

@@ -221,7 +221,7 @@ func matchCovers(e, l *config.Match, eGlob *pattern) bool {
 		return false
 	}
 	if e.HasBodyJSON && !(l.HasBodyJSON && reflect.DeepEqual(e.BodyJSON, l.BodyJSON) &&
-		(e.IgnoreArrayOrder || !l.IgnoreArrayOrder)) {
+		(e.IgnoreArrayOrder || !l.IgnoreArrayOrder) && (bodyJSONMode(e)&jsonExact == 0 || bodyJSONMode(l)&jsonExact != 0)) {
 		return false
 	}
 	if len(e.Any) > 0 && !reflect.DeepEqual(e.Any, l.Any) && !someAlternativeCovers(e.Any, l) {

@@ -42,6 +42,8 @@ func TestUnreachableRules(t *testing.T) {
 		{"same body condition", `{"match": {"body": {"a.b": "x"}}}`, `{"match": {"body": {"a.b": "x"}, "path": "/p"}}`, covered},
 		{"same body_json", `{"match": {"body_json": {"a": [1, 2]}}}`, `{"match": {"body_json": {"a": [1, 2]}}}`, covered},
 		{"body_json in any order covers in order", `{"match": {"body_json": {"a": [1, 2]}, "ignore_array_order": true}}`, `{"match": {"body_json": {"a": [1, 2]}}}`, covered},
+		{"lenient body_json covers strict", `{"match": {"body_json": {"a": 1}}}`, `{"match": {"body_json": {"a": 1}, "ignore_extra_fields": false}}`, covered},
+		{"strict body_json does not cover lenient", `{"match": {"body_json": {"a": 1}, "ignore_extra_fields": false}}`, `{"match": {"body_json": {"a": 1}}}`, ""},
 		{"body_json in order does not cover any order", `{"match": {"body_json": {"a": [1, 2]}}}`, `{"match": {"body_json": {"a": [1, 2]}, "ignore_array_order": true}}`, ""},
 		{"wider address range", `{"match": {"remote_ip": ["10.0.0.0/8"]}}`, `{"match": {"remote_ip": ["10.1.0.0/16", "10.2.3.4"]}}`, covered},
 		{"address range partly outside", `{"match": {"remote_ip": ["10.0.0.0/16"]}}`, `{"match": {"remote_ip": ["10.0.0.0/8"]}}`, ""},

@@ -140,8 +140,9 @@ var realworldStubs = []rwStub{
 	{"w17-header-after-date", []rwStep{
 		{name: "after", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "2021-06-01T10:00:00Z"}, status: 200, want: ""},
 		{name: "before", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "2021-04-01T00:00:00Z"}, status: 404, want: noStub},
-		{name: "an RFC 1123 date", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "Tue, 01 Jun 2021 10:00:00 GMT"}, status: 404, want: noStub,
-			original: "200: WireMock also parses RFC 1123 and other formats"},
+		{name: "an RFC 1123 date", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "Tue, 01 Jun 2021 10:00:00 GMT"}, status: 200, want: ""},
+		{name: "an RFC 1123 date before", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "Thu, 01 Apr 2021 00:00:00 GMT"}, status: 404, want: noStub},
+		{name: "a date alone", method: "POST", path: "/dates", header: map[string]string{"X-Munged-Date": "2021-06-01"}, status: 200, want: ""},
 	}},
 	{"w18-query-has-exactly", []rwStep{
 		{name: "exactly 1, 2, 3", method: "GET", path: "/things?id=1&id=2&id=3", status: 200, want: ""},
@@ -162,7 +163,7 @@ var realworldStubs = []rwStub{
 	{"w21-equal-to-json-strict", []rwStep{
 		{name: "equal", method: "POST", path: "/json-strict", body: `{ "total_results" : 4 }`, status: 200, want: ""},
 		{name: "another value", method: "POST", path: "/json-strict", body: `{"total_results": 5}`, status: 404, want: noStub},
-		{name: "an extra element", method: "POST", path: "/json-strict", body: `{"total_results": 4, "extra": true}`, status: 200, want: "", original: "404: equalToJson without ignoreExtraElements"},
+		{name: "an extra element", method: "POST", path: "/json-strict", body: `{"total_results": 4, "extra": true}`, status: 404, want: noStub},
 	}},
 	{"w22-json-path-filter", []rwStep{
 		{name: "one of the things", method: "POST", path: "/jsonpath-filter", body: `{"things":[{"name":"A"},{"name":"RequiredThing"}]}`, status: 200, want: ""},
@@ -184,7 +185,8 @@ var realworldStubs = []rwStub{
 	{"w26-json-path-equal-to-json", []rwStep{
 		{name: "equal", method: "POST", path: "/jsonpath-json", body: `{"outer":{"inner":42.0},"other":1}`, status: 200, want: ""},
 		{name: "another value", method: "POST", path: "/jsonpath-json", body: `{"outer":{"inner":43}}`, status: 404, want: noStub},
-		{name: "an extra element inside", method: "POST", path: "/jsonpath-json", body: `{"outer":{"inner":42,"x":1}}`, status: 200, want: "", original: "404: equalToJson on the selected value is strict"},
+		{name: "an extra element inside", method: "POST", path: "/jsonpath-json", body: `{"outer":{"inner":42,"x":1}}`, status: 404, want: noStub},
+		{name: "not an object inside", method: "POST", path: "/jsonpath-json", body: `{"outer":[42]}`, status: 404, want: noStub},
 	}},
 	{"w27-and-or", []rwStep{
 		{name: "and: both", method: "GET", path: "/and", header: map[string]string{"X-Some-Value": "abcmagicvaluexyz"}, status: 200, want: ""},
@@ -197,7 +199,8 @@ var realworldStubs = []rwStub{
 		{name: "inside", method: "POST", path: "/date-range", body: `{"date":"2021-05-05T00:00:00Z"}`, status: 200, want: ""},
 		{name: "after", method: "POST", path: "/date-range", body: `{"date":"2023-05-05T00:00:00Z"}`, status: 404, want: noStub},
 		{name: "the lower bound is excluded", method: "POST", path: "/date-range", body: `{"date":"2020-01-01T00:00:00Z"}`, status: 404, want: noStub},
-		{name: "a local date-time", method: "POST", path: "/date-range", body: `{"date":"2021-05-05T00:00:00"}`, status: 404, want: noStub, original: "200: WireMock reads a time without a zone"},
+		{name: "a local date-time", method: "POST", path: "/date-range", body: `{"date":"2021-05-05T00:00:00"}`, status: 200, want: ""},
+		{name: "a local date-time after", method: "POST", path: "/date-range", body: `{"date":"2022-05-05T00:00:00"}`, status: 404, want: noStub},
 	}},
 	{"w29-template-path", []rwStep{
 		{name: "the first segment", method: "GET", path: "/templated", status: 200, headers: map[string]string{"Content-Type": ""}, want: "templated"},
@@ -229,7 +232,8 @@ var realworldStubs = []rwStub{
 		{name: "a 502 instead", method: "GET", path: "/fault", status: 502, want: "", original: "200 with a malformed chunk: the client fails to read it"},
 	}},
 	{"w37-proxy-prefix-remove", []rwStep{
-		{name: "the prefix stays", method: "GET", path: "/other/service/doc/123", status: 200, want: "upstream GET /approot/other/service/doc/123 UA=Go-http-client/1.1", original: "the upstream sees /approot/doc/123"},
+		{name: "the prefix removed", method: "GET", path: "/other/service/doc/123", status: 200, want: "upstream GET /approot/doc/123 UA=Go-http-client/1.1"},
+		miss("another document", "GET", "/other/service/doc/124"),
 	}},
 	{"w38-proxy-request-headers", []rwStep{
 		{name: "a header added", method: "GET", path: "/add/x", header: map[string]string{"User-Agent": "curl/8"}, status: 200, want: "upstream GET /add/x UA=Mozilla/5.0 (iPhone; U; CPU iPhone)"},
@@ -322,7 +326,8 @@ var realworldStubs = []rwStub{
 		{name: "switch case", method: "GET", path: "/old.switch.urlParam/1", status: 200, want: "casecontent1"},
 		{name: "switch default", method: "GET", path: "/old.switch.urlParam/2", status: 200, want: "defaultcontent"},
 		{name: "oneOf", method: "GET", path: "/oneof", status: 200, want: "testitem1"},
-		{name: "objectId: 24 hex digits", method: "GET", path: "/objectid", status: 200, wantRe: `^[0-9a-f]{24}$`, original: "a time-ordered MongoDB ObjectId"},
+		// An ObjectId starts with the seconds since 1970: 6… or 7… from 2021 to 2038.
+		{name: "objectId: 24 hex digits, time-ordered", method: "GET", path: "/objectid", status: 200, wantRe: `^[67][0-9a-f]{23}$`},
 		{name: "setGlobalVar", method: "GET", path: "/setglobalvar", status: 200, want: ""},
 		{name: "getGlobalVar", method: "GET", path: "/getglobalvar", status: 200, want: "value1"},
 	}},
