@@ -81,6 +81,7 @@ fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 unit:
+	@command -v redis-server >/dev/null || echo "note: redis-server not found: the tests against a real Redis store are skipped (Debian: apt-get install redis-server; .ci/run installs it)"
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 	# Allocation bounds, without -race, whose instrumentation allocates on its own.
 	$(GO) test -count=1 -run 'Memory' ./rules/
