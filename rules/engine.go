@@ -45,7 +45,7 @@ type ruleSet struct {
 	warnings []Warning  // what in the rules cannot work as written, logged at install
 
 	// sources and locations are each rule's configuration and where it
-	// is, for Check; sources only when the engine was compiled for it.
+	// is, for Check: kept only when the engine was compiled for it.
 	sources   []config.Rule
 	locations []config.Location
 }
@@ -73,7 +73,8 @@ type rule struct {
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
 	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
-	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
+	logAnswered string        // the debug log line's text, prepared once when debug logs are on: "answered" or "delegated"
+	delegates   bool          // the rule's only action is delegate: its log line says "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
 
@@ -267,6 +268,8 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	names := map[string]config.Location{}
 	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
 	locs := make([]config.Location, len(all))
+	backing := make([]rule, len(all)) // one object for the set's rules, not one each
+	set.rules = make([]*rule, 0, len(all))
 	for i := range all {
 		rc := &all[i]
 		loc, defaultName, errs := config.Location{At: config.At("rules").Index(i)}, "rule["+strconv.Itoa(i)+"]", &inlineErrs
@@ -285,27 +288,32 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		} else {
 			names[name] = loc
 		}
-		r := &rule{
-			name:        name,
-			position:    i,
-			probability: 1,
-			logAnswered: "rule " + strconv.Quote(name) + " answered",
-			debugValue:  []string{sanitizeHeaderValue(name)},
-		}
+		r := &backing[i]
+		r.name, r.position, r.probability = name, i, 1
+		r.debugValue = []string{sanitizeHeaderValue(name)}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend)
 			e.compileRuleState(errs, loc.At, r, rc)
 		}
+		if !e.checking {
+			r.reads = nil // Check's alone
+		}
+		if e.log.debug { // the debug line's text, only where it is printed
+			verb := " answered"
+			if r.delegates {
+				verb = " delegated"
+			}
+			r.logAnswered = "rule " + strconv.Quote(name) + verb
+		}
 	}
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
-	set.locations = locs
-	if e.checking {
-		set.sources = all
-	}
 	set.warnings = unreachableRules(all, set.rules, locs)
+	if e.checking { // Check's alone: a gateway's engine does not keep them
+		set.sources, set.locations = all, locs
+	}
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
 	}
@@ -354,7 +362,7 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 		r.delay = compileDelay(rc.DelayRange)
 	}
 	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
-		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
+		r.delegates = true
 	}
 	if rc.Mode != "" && rc.Responses == nil {
 		errs.Add(loc.Field("mode"), "goes with responses")
