@@ -53,3 +53,32 @@ func shareHeaders(h []headerField) []headerField {
 	}
 	return h
 }
+
+// sharedMethods holds the method conditions of compiled rules, boxed once:
+// rules that accept the same methods share one condition.
+var sharedMethods struct {
+	sync.Mutex
+	conds map[string]condition
+}
+
+// shareMethods returns a condition equal to c, shared with every other
+// rule whose methods are the same.
+func shareMethods(c methodCondition) condition {
+	key := strings.Join(c, "\x00")
+	if len(key) > 256 {
+		return c
+	}
+	sharedMethods.Lock()
+	defer sharedMethods.Unlock()
+	if shared, ok := sharedMethods.conds[key]; ok {
+		return shared
+	}
+	var boxed condition = c
+	if len(sharedMethods.conds) < maxSharedHeaders {
+		if sharedMethods.conds == nil {
+			sharedMethods.conds = map[string]condition{}
+		}
+		sharedMethods.conds[key] = boxed
+	}
+	return boxed
+}
