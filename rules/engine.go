@@ -48,6 +48,9 @@ type ruleSet struct {
 	// is, for Check: kept only when the engine was compiled for it.
 	sources   []config.Rule
 	locations []config.Location
+	// reads are each rule's conditions on headers, query, cookies and
+	// body, for Check: kept only when the engine was compiled for it.
+	reads [][]ConditionRead
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -62,7 +65,6 @@ type rule struct {
 	position    int
 	conditions  []condition     // cheapest first
 	needs       bodyNeeds       // the kinds of body the conditions read: a body of another kind fails the rule
-	reads       []ConditionRead // the conditions on headers, query, cookies and body, for Check
 	pathParams  *regexp.Regexp
 	active      *activeWindow
 	probability float64 // 1 means always
@@ -252,7 +254,7 @@ func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
 	for i, r := range set.rules {
 		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(r.action.templateSets(), r.callbacks.templateSets()...)...)...)
-		for _, c := range r.reads {
+		for _, c := range set.reads[i] {
 			c.File = set.locations[i].File
 			checked.Conditions = append(checked.Conditions, c)
 		}
@@ -269,6 +271,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
 	locs := make([]config.Location, len(all))
 	backing := make([]rule, len(all)) // one object for the set's rules, not one each
+	reads := make([][]ConditionRead, len(all))
 	set.rules = make([]*rule, 0, len(all))
 	for i := range all {
 		rc := &all[i]
@@ -293,11 +296,8 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		r.debugValue = []string{sanitizeHeaderValue(name)}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
-			compileRule(errs, loc.At, r, rc, e.backend)
+			compileRule(errs, loc.At, r, rc, e.backend, &reads[i])
 			e.compileRuleState(errs, loc.At, r, rc)
-		}
-		if !e.checking {
-			r.reads = nil // Check's alone
 		}
 		if e.log.debug { // the debug line's text, only where it is printed
 			verb := " answered"
@@ -312,7 +312,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	}
 	set.warnings = unreachableRules(all, set.rules, locs)
 	if e.checking { // Check's alone: a gateway's engine does not keep them
-		set.sources, set.locations = all, locs
+		set.sources, set.locations, set.reads = all, locs, reads
 	}
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
@@ -343,9 +343,9 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 }
 
-func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend) {
+func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend, reads *[]ConditionRead) {
 	if rc.Match != nil {
-		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, &r.reads)
+		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
