@@ -63,8 +63,8 @@ var delegatedValue = []string{"delegated"}
 type rule struct {
 	name        string
 	position    int
-	conditions  []condition     // cheapest first
-	needs       bodyNeeds       // the kinds of body the conditions read: a body of another kind fails the rule
+	conditions  []condition // cheapest first
+	needs       bodyNeeds   // the kinds of body the conditions read: a body of another kind fails the rule
 	pathParams  *regexp.Regexp
 	active      *activeWindow
 	probability float64 // 1 means always
