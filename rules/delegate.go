@@ -161,7 +161,7 @@ func (d *delegate) templateSets() []*templateSet {
 		sets = append(sets, d.fallback.answer.templateSets()...)
 	}
 	if d.shadow != nil {
-		sets = append(sets, d.shadow.response.templates)
+		sets = append(sets, d.shadow.response.templateSet())
 	}
 	return sets
 }

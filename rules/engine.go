@@ -45,9 +45,12 @@ type ruleSet struct {
 	warnings []Warning  // what in the rules cannot work as written, logged at install
 
 	// sources and locations are each rule's configuration and where it
-	// is, for Check; sources only when the engine was compiled for it.
+	// is, for Check: kept only when the engine was compiled for it.
 	sources   []config.Rule
 	locations []config.Location
+	// reads are each rule's conditions on headers, query, cookies and
+	// body, for Check: kept only when the engine was compiled for it.
+	reads [][]ConditionRead
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -60,9 +63,8 @@ var delegatedValue = []string{"delegated"}
 type rule struct {
 	name        string
 	position    int
-	conditions  []condition     // cheapest first
-	needs       bodyNeeds       // the kinds of body the conditions read: a body of another kind fails the rule
-	reads       []ConditionRead // the conditions on headers, query, cookies and body, for Check
+	conditions  []condition // cheapest first
+	needs       bodyNeeds   // the kinds of body the conditions read: a body of another kind fails the rule
 	pathParams  *regexp.Regexp
 	active      *activeWindow
 	probability float64 // 1 means always
@@ -73,7 +75,8 @@ type rule struct {
 
 	answered    atomic.Uint64 // requests this rule answered: counter, sequences
 	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
-	logAnswered string        // the debug log line's text, prepared once: "answered" or "delegated"
+	logAnswered string        // the debug log line's text, prepared once when debug logs are on: "answered" or "delegated"
+	delegates   bool          // the rule's only action is delegate: its log line says "delegated"
 	debugValue  []string      // DebugHeader's value, prepared once
 }
 
@@ -251,7 +254,7 @@ func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
 	for i, r := range set.rules {
 		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(r.action.templateSets(), r.callbacks.templateSets()...)...)...)
-		for _, c := range r.reads {
+		for _, c := range set.reads[i] {
 			c.File = set.locations[i].File
 			checked.Conditions = append(checked.Conditions, c)
 		}
@@ -267,6 +270,9 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	names := map[string]config.Location{}
 	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
 	locs := make([]config.Location, len(all))
+	backing := make([]rule, len(all)) // one object for the set's rules, not one each
+	reads := make([][]ConditionRead, len(all))
+	set.rules = make([]*rule, 0, len(all))
 	for i := range all {
 		rc := &all[i]
 		loc, defaultName, errs := config.Location{At: config.At("rules").Index(i)}, "rule["+strconv.Itoa(i)+"]", &inlineErrs
@@ -285,27 +291,29 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		} else {
 			names[name] = loc
 		}
-		r := &rule{
-			name:        name,
-			position:    i,
-			probability: 1,
-			logAnswered: "rule " + strconv.Quote(name) + " answered",
-			debugValue:  []string{sanitizeHeaderValue(name)},
-		}
+		r := &backing[i]
+		r.name, r.position, r.probability = name, i, 1
+		r.debugValue = []string{sanitizeHeaderValue(name)}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
-			compileRule(errs, loc.At, r, rc, e.backend)
+			compileRule(errs, loc.At, r, rc, e.backend, &reads[i])
 			e.compileRuleState(errs, loc.At, r, rc)
+		}
+		if e.log.debug { // the debug line's text, only where it is printed
+			verb := " answered"
+			if r.delegates {
+				verb = " delegated"
+			}
+			r.logAnswered = "rule " + strconv.Quote(name) + verb
 		}
 	}
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
-	set.locations = locs
-	if e.checking {
-		set.sources = all
-	}
 	set.warnings = unreachableRules(all, set.rules, locs)
+	if e.checking { // Check's alone: a gateway's engine does not keep them
+		set.sources, set.locations, set.reads = all, locs, reads
+	}
 	if len(set.rules) >= minIndexedRules {
 		set.index = newPathIndex(set.rules)
 	}
@@ -335,9 +343,9 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 }
 
-func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend) {
+func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend, reads *[]ConditionRead) {
 	if rc.Match != nil {
-		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, &r.reads)
+		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads)
 		for _, c := range r.conditions {
 			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
@@ -354,7 +362,7 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 		r.delay = compileDelay(rc.DelayRange)
 	}
 	if rc.Delegate != nil && rc.Response == nil && rc.Responses == nil {
-		r.logAnswered = "rule " + strconv.Quote(r.name) + " delegated"
+		r.delegates = true
 	}
 	if rc.Mode != "" && rc.Responses == nil {
 		errs.Add(loc.Field("mode"), "goes with responses")

@@ -12,7 +12,10 @@ import (
 // compiled. Each byte kept is marked by the garbage collector at every
 // cycle for the gateway's life, so the decoded configuration is dropped
 // (Check alone keeps it): a thousand path rules with a static answer were
-// about 1.7 KiB each with it, 1.1 KiB without.
+// about 1.7 KiB each with it, 1.1 KiB without, and about 0.6 KiB once
+// rules were allocated per set, a static answer's struct slimmed, static
+// headers and method lists shared, a "/prefix/**" glob matched by prefix,
+// and what only Check reads kept only for it.
 func TestCompiledRulesMemory(t *testing.T) {
 	if raceDetector {
 		t.Skip("the race detector's instrumentation allocates on its own")
@@ -43,7 +46,7 @@ func TestCompiledRulesMemory(t *testing.T) {
 	runtime.KeepAlive(e)
 	runtime.KeepAlive(raw)
 	t.Logf("%d bytes kept per rule", perRule)
-	if perRule > 1400 {
-		t.Errorf("the engine keeps %d bytes per rule, want at most 1400", perRule)
+	if perRule > 800 {
+		t.Errorf("the engine keeps %d bytes per rule, want at most 800", perRule)
 	}
 }

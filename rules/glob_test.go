@@ -117,6 +117,11 @@ func FuzzGlob(f *testing.F) {
 		{"{a{b,c*},d}{,e}**f", "ac/xef"},
 		{"acme-*", "acme-1"},
 		{"{EUR,USD}", "EUR"},
+		{"/svc1/**", "/svc1/a/b"},
+		{"/svc1/**", "/svc1"},
+		{"**", "\xff/x"},
+		{"a!b-**", "a!b-\xff"},
+		{"/a/**", "/a/\uFFFD"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1])
@@ -299,6 +304,40 @@ func BenchmarkGlobAdversarial(b *testing.B) {
 					p.match(in)
 				}
 			})
+		}
+	}
+}
+
+// TestLiteralPrefixGlob: a literal and "**" compiles to the prefix form,
+// with neither gobwas nor an automaton, and matches what gobwas matches;
+// any other glob keeps gobwas. FuzzGlob compares the forms on any input.
+func TestLiteralPrefixGlob(t *testing.T) {
+	for _, tc := range []struct {
+		src    string
+		prefix bool
+	}{
+		{"/svc1/**", true}, {"**", true}, {"!/svc1/**", true}, {"acme-**", true},
+		{"/svc1/*", false}, {"/svc1/**/x", false}, {"/a*/**", false}, {"\\!x**", false},
+		{"/é/**", false}, {"/{a,b}/**", false}, {"/svc1/***", false},
+	} {
+		for _, gc := range globCompilers {
+			p, err := compilePattern(gc.c, tc.src)
+			if err != nil {
+				t.Fatalf("%s %q: %v", gc.name, tc.src, err)
+			}
+			if got := p.glob == nil && p.nfa == nil; got != tc.prefix {
+				t.Errorf("%s %q: prefix form %v, want %v", gc.name, tc.src, got, tc.prefix)
+			}
+			text := strings.TrimPrefix(tc.src, "!")
+			g, err := gc.c.Compile(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, in := range []string{"", "/svc1", "/svc1/", "/svc1/a/b", "/svc10/", "acme-", "acme-x/y", "/é/x", "\xff", "!x"} {
+				if got, want := p.matchOne(in), g.Match(in) != p.negate; got != want {
+					t.Errorf("%s %q on %q: %v, gobwas %v", gc.name, tc.src, in, got, want)
+				}
+			}
 		}
 	}
 }

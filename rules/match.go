@@ -35,11 +35,11 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 	}
 
 	if len(m.Methods) > 0 {
-		var methods methodCondition
+		methods := make(methodCondition, 0, len(m.Methods))
 		for _, method := range m.Methods {
 			methods = append(methods, strings.ToUpper(strings.TrimSpace(method)))
 		}
-		conds = append(conds, methods)
+		conds = append(conds, shareMethods(methods))
 	}
 	if m.Path != "" {
 		conds = append(conds, pathCondition{single(pathGlobs, "path", m.Path)})

@@ -25,7 +25,12 @@ type pattern struct {
 	re     *regexp.Regexp // set instead of glob for "~" patterns
 	cmp    *comparison    // set instead of glob for comparisons ("num:>=10")
 	negate bool
-	src    string
+	// litStart:litEnd is, in src, the literal of a glob that is a literal
+	// prefix and "**" ("/svc1/**"), which then matches with no automaton:
+	// glob, nfa, re and cmp are all nil.
+	litStart uint8
+	litEnd   int32
+	src      string
 }
 
 // compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp", or a
@@ -55,6 +60,11 @@ func compilePattern(c glob.Compiler, src string) (pattern, error) {
 			return p, fmt.Errorf("bad regexp %q: %s", src, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
 		p.re = re
+		return p, nil
+	}
+	if n, ok := literalPrefixGlob(text); ok {
+		p.litStart = uint8(len(src) - len(text))
+		p.litEnd = int32(int(p.litStart) + n)
 		return p, nil
 	}
 	g, err := c.Compile(text)
@@ -91,7 +101,28 @@ func (p pattern) match(v string) bool {
 	if p.cmp != nil {
 		return p.cmp.holds(v)
 	}
+	if p.glob == nil {
+		return strings.HasPrefix(v, p.src[p.litStart:p.litEnd])
+	}
 	return p.glob.Match(v)
+}
+
+// literalPrefixGlob reports whether a glob is a literal followed by "**",
+// and the literal's length. The literal is ASCII with none of the glob's
+// special characters, so it matches byte for byte what gobwas matches rune
+// by rune, and "**" matches any rest, separators included, with either
+// compiler: FuzzGlob compares the two.
+func literalPrefixGlob(text string) (int, bool) {
+	lit, ok := strings.CutSuffix(text, "**")
+	if !ok {
+		return 0, false
+	}
+	for i := 0; i < len(lit); i++ {
+		if b := lit[i]; b >= 0x80 || strings.IndexByte(`*?[]{}\`, b) >= 0 {
+			return 0, false
+		}
+	}
+	return len(lit), true
 }
 
 // matchOne reports whether the single value v satisfies the pattern.

@@ -209,7 +209,7 @@ func (r *recording) add(k *requestKey, status int, h http.Header, body []byte) {
 	}
 	resp := &rule.Response
 	resp.Status = status
-	answer := &response{status: status, rawBody: -1, log: r.log}
+	answer := &response{status: status}
 	contentType := false
 	for _, name := range r.keep {
 		values := h[name]

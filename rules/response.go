@@ -17,17 +17,32 @@ import (
 // static answer only copies prepared values.
 type response struct {
 	status int
+	header []headerField // static fields, canonical names, ready to assign
+	body   []byte        // the static body
 
-	header    []headerField // static fields, canonical names, ready to assign
-	templated []headerText  // fields whose values are templates
-	nValues   int           // how many values the templated fields have
+	// *templatedResponse is what only a templated answer needs: nil for a
+	// static one, which keeps its struct small for the garbage collector.
+	*templatedResponse
+}
 
-	body      []byte    // the static body
+// templatedResponse is the part of a response that renders per request.
+type templatedResponse struct {
+	templated []headerText // fields whose values are templates
+	nValues   int          // how many values the templated fields have
+
 	jsonBody  jsonBody  // a "body" with templates
 	rawBody   int       // index of a template rendered verbatim; -1 when none
 	file      *bodyFile // a templated body_file; nil when none
 	templates *templateSet
 	log       *logger
+}
+
+// templateSet is the response's templates; nil for a static one.
+func (r *response) templateSet() *templateSet {
+	if r.templatedResponse == nil {
+		return nil
+	}
+	return r.templates
 }
 
 type headerField struct {
@@ -51,7 +66,7 @@ type bodyFile struct {
 var applicationJSON = []string{"application/json"}
 
 func compileResponse(errs *config.Errors, loc config.Path, cfg *config.Response, log *logger) *response {
-	r := &response{status: cfg.Status, rawBody: -1, templates: newTemplateSet(), log: log}
+	r := &response{status: cfg.Status, templatedResponse: &templatedResponse{rawBody: -1, templates: newTemplateSet(), log: log}}
 	hasTemplates := false
 
 	// The Content-Type: configured (static or a template), null for none,
@@ -191,10 +206,11 @@ func compileResponse(errs *config.Errors, loc config.Path, cfg *config.Response,
 		errs.Add(loc.Field("seed"), "%v", err)
 	}
 	if !hasTemplates {
-		r.templates = nil
+		r.templatedResponse = nil
 		if bodyAllowed(r.status) {
 			r.header = append(r.header, headerField{name: "Content-Length", values: []string{strconv.Itoa(len(r.body))}})
 		}
+		r.header = shareHeaders(r.header)
 	}
 	return r
 }
@@ -234,7 +250,7 @@ func bodyAllowed(status int) bool {
 }
 
 func (r *response) serve(w http.ResponseWriter, x *exchange) {
-	if r.templates == nil {
+	if r.templatedResponse == nil {
 		h := w.Header()
 		for _, f := range r.header {
 			h[f.name] = f.values
@@ -321,7 +337,7 @@ func (r *response) renderBody(bt *boundTemplates, buf, scratch *bytes.Buffer) ([
 // bodyFor renders only the body, into a new slice (for a shadow
 // comparison, which outlives the request's buffers).
 func (r *response) bodyFor(x *exchange) ([]byte, error) {
-	if r.templates == nil {
+	if r.templatedResponse == nil {
 		return r.body, nil
 	}
 	bt := r.templates.bind(x)

@@ -30,12 +30,12 @@ func compileResponseSet(errs *config.Errors, loc config.Path, mode config.Mode, 
 	return set
 }
 
-func (r *response) templateSets() []*templateSet { return []*templateSet{r.templates} }
+func (r *response) templateSets() []*templateSet { return []*templateSet{r.templateSet()} }
 
 func (s *responseSet) templateSets() []*templateSet {
 	var sets []*templateSet
 	for _, r := range s.responses {
-		sets = append(sets, r.templates)
+		sets = append(sets, r.templateSet())
 	}
 	return sets
 }

@@ -30,9 +30,9 @@ const (
 )
 
 // ruleStats are one rule's counters.
+// The backend's label and the rule's name are the registry's key, not
+// kept here a second time.
 type ruleStats struct {
-	backend, rule string
-
 	answered, delegated, fallback, failed atomic.Int64
 	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
 
@@ -155,7 +155,7 @@ func (r *statsRegistry) of(backend, rule string) *ruleStats {
 	k := statsKey{backend, rule}
 	s := r.rules[k]
 	if s == nil {
-		s = &ruleStats{backend: backend, rule: rule}
+		s = &ruleStats{}
 		r.rules[k] = s
 	}
 	return s
@@ -175,9 +175,9 @@ type StatsRow struct {
 	lastMatched time.Time // zero when never
 }
 
-func (s *ruleStats) row() StatsRow {
+func (s *ruleStats) row(backend, rule string) StatsRow {
 	row := StatsRow{
-		Backend: s.backend, Rule: s.rule,
+		Backend: backend, Rule: rule,
 		Answered: s.answered.Load(), Delegated: s.delegated.Load(),
 		Fallback: s.fallback.Load(), Failed: s.failed.Load(),
 	}
@@ -193,16 +193,20 @@ func (row StatsRow) total() int64 { return row.Answered + row.Delegated + row.Fa
 // snapshot reads every rule's counters, ordered by backend then rule.
 func (r *statsRegistry) snapshot() []StatsRow {
 	r.mu.Lock()
-	all := make([]*ruleStats, 0, len(r.rules))
-	for _, s := range r.rules {
+	type entry struct {
+		statsKey
+		*ruleStats
+	}
+	all := make([]entry, 0, len(r.rules))
+	for k, s := range r.rules {
 		if s.inForce.Load() > 0 {
-			all = append(all, s)
+			all = append(all, entry{k, s})
 		}
 	}
 	r.mu.Unlock()
 	rows := make([]StatsRow, len(all))
 	for i, s := range all {
-		rows[i] = s.row()
+		rows[i] = s.row(s.backend, s.rule)
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].Backend != rows[j].Backend {
@@ -298,7 +302,7 @@ func (e *Engine) statsLine(now time.Time) string {
 	}
 	rows := make([]StatsRow, 0, len(set.rules))
 	for _, r := range set.rules {
-		rows = append(rows, r.stats.row())
+		rows = append(rows, r.stats.row(e.label, r.name))
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total() > rows[j].total() })
 	var parts []string

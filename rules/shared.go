@@ -1,0 +1,84 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"sync"
+)
+
+// sharedHeaders holds the static header lists of compiled answers, so that
+// identical lists (most answers have the same Content-Type and one of few
+// Content-Lengths) are one object for every rule of every rule set, not
+// one each: the garbage collector marks them at every cycle. A list is
+// never written after compile (each values slice has len == cap, so an
+// append by a later handler copies), so sharing it is safe.
+var sharedHeaders struct {
+	sync.Mutex
+	lists map[string][]headerField
+}
+
+// maxSharedHeaders bounds the lists kept, whatever reloads bring; a list
+// past it is simply not shared.
+const maxSharedHeaders = 4096
+
+// shareHeaders returns a list equal to h, shared with every other answer
+// whose static header list is the same.
+func shareHeaders(h []headerField) []headerField {
+	if len(h) == 0 {
+		return nil
+	}
+	var key strings.Builder
+	for _, f := range h {
+		key.WriteString(f.name)
+		for _, v := range f.values {
+			key.WriteByte(0)
+			key.WriteString(v)
+		}
+		key.WriteByte(1)
+	}
+	if key.Len() > 512 {
+		return slices.Clip(h)
+	}
+	sharedHeaders.Lock()
+	defer sharedHeaders.Unlock()
+	if shared, ok := sharedHeaders.lists[key.String()]; ok {
+		return shared
+	}
+	h = slices.Clip(h)
+	if len(sharedHeaders.lists) < maxSharedHeaders {
+		if sharedHeaders.lists == nil {
+			sharedHeaders.lists = map[string][]headerField{}
+		}
+		sharedHeaders.lists[key.String()] = h
+	}
+	return h
+}
+
+// sharedMethods holds the method conditions of compiled rules, boxed once:
+// rules that accept the same methods share one condition.
+var sharedMethods struct {
+	sync.Mutex
+	conds map[string]condition
+}
+
+// shareMethods returns a condition equal to c, shared with every other
+// rule whose methods are the same.
+func shareMethods(c methodCondition) condition {
+	key := strings.Join(c, "\x00")
+	if len(key) > 256 {
+		return c
+	}
+	sharedMethods.Lock()
+	defer sharedMethods.Unlock()
+	if shared, ok := sharedMethods.conds[key]; ok {
+		return shared
+	}
+	var boxed condition = c
+	if len(sharedMethods.conds) < maxSharedHeaders {
+		if sharedMethods.conds == nil {
+			sharedMethods.conds = map[string]condition{}
+		}
+		sharedMethods.conds[key] = boxed
+	}
+	return boxed
+}
