@@ -387,14 +387,13 @@ type recordFile struct {
 	maxBytes   int64
 	log        *logger
 
-	mu       sync.Mutex
-	entries  map[string]*list.Element // by name; the values are *recordEntry
-	order    *list.List               // newest first
-	size     int64                    // of the entries as written
-	dirty    bool
-	attached int           // engines whose context holds the writer
-	stop     chan struct{} // closed when the last engine's context ends
-	wake     chan struct{} // a change is waiting to be written
+	mu      sync.Mutex
+	entries map[string]*list.Element // by name; the values are *recordEntry
+	order   *list.List               // newest first
+	size    int64                    // of the entries as written
+	dirty   bool
+	writer  sharedWorker  // runs while an engine's context holds the file
+	wake    chan struct{} // a change is waiting to be written
 
 	writeMu sync.Mutex // one write at a time
 	writes  int        // how many times the file was written
@@ -580,30 +579,11 @@ func (f *recordFile) content() []byte {
 
 // attach keeps the file's writer running until ctx ends (and every other
 // engine's that attached); it writes what is left when the last one ends.
-func (f *recordFile) attach(ctx context.Context) {
-	f.mu.Lock()
-	f.attached++
-	if f.attached == 1 {
-		f.stop = make(chan struct{})
-		go f.run(f.stop)
-	}
-	f.mu.Unlock()
-	if ctx.Done() == nil {
-		return // never ends: the writer runs as long as the process
-	}
-	go func() {
-		<-ctx.Done()
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.attached--; f.attached == 0 {
-			close(f.stop)
-		}
-	}()
-}
+func (f *recordFile) attach(ctx context.Context) { f.writer.attach(ctx, f.run) }
 
 // run writes the file recordDelay after a change, until stop is closed;
 // then it writes what is left.
-func (f *recordFile) run(stop chan struct{}) {
+func (f *recordFile) run(stop <-chan struct{}) {
 	defer f.flush()
 	for {
 		select {

@@ -438,9 +438,9 @@ func TestRecordFileIsWrittenWhenTheContextEnds(t *testing.T) {
 	}
 	serve(e, backendRequest(t, "GET", backend.URL+"/s", "", nil))
 	f := recordFileOf(t, path)
-	f.mu.Lock()
-	stopped := f.stop
-	f.mu.Unlock()
+	f.writer.mu.Lock()
+	stopped := f.writer.stop
+	f.writer.mu.Unlock()
 	cancel()
 	<-stopped // the writer's stop: it writes what it has as it ends
 	waitFor(t, func() bool {

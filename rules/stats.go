@@ -76,35 +76,15 @@ const statsTick = 10 * time.Millisecond
 var statsClock coarseClock
 
 type coarseClock struct {
-	now   atomic.Int64 // from sinceStatsEpoch; 0 when not running
-	mu    sync.Mutex
-	users int
-	stop  chan struct{}
+	now    atomic.Int64 // from sinceStatsEpoch; 0 when not running
+	ticker sharedWorker
 }
 
 // attach keeps the clock running until ctx ends (and every other that
 // attached).
-func (c *coarseClock) attach(ctx context.Context) {
-	c.mu.Lock()
-	if c.users++; c.users == 1 {
-		c.stop = make(chan struct{})
-		go c.run(c.stop)
-	}
-	c.mu.Unlock()
-	if ctx.Done() == nil {
-		return // never ends: the clock runs as long as the process
-	}
-	go func() {
-		<-ctx.Done()
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.users--; c.users == 0 {
-			close(c.stop)
-		}
-	}()
-}
+func (c *coarseClock) attach(ctx context.Context) { c.ticker.attach(ctx, c.run) }
 
-func (c *coarseClock) run(stop chan struct{}) {
+func (c *coarseClock) run(stop <-chan struct{}) {
 	defer c.now.Store(0)
 	t := time.NewTicker(statsTick)
 	defer t.Stop()
