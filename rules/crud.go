@@ -244,24 +244,7 @@ func (a *crudAction) fail(w http.ResponseWriter, x *exchange, status int, messag
 	if x.debugValue != nil {
 		h[DebugHeader] = x.debugValue
 	}
-	b := make([]byte, 0, 96)
-	b = append(b, `{"error":`...)
-	b = appendJSONString(b, []byte(message))
-	if r := x.ruleName(); r != "" {
-		b = append(b, `,"rule":`...)
-		b = appendJSONString(b, []byte(r))
-	}
-	b = append(b, `,"data_set":`...)
-	b = appendJSONString(b, []byte(a.set))
-	if id != "" {
-		b = append(b, `,"id":`...)
-		b = appendJSONString(b, []byte(id))
-	}
-	b = append(b, '}')
-	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
-	w.WriteHeader(status)
-	w.Write(b)
+	writeError(w, status, message, x.ruleName(), "data_set", a.set, "id", id)
 }
 
 // TotalCountHeader carries the number of items a list matched, before

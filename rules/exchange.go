@@ -108,14 +108,14 @@ func (x *exchange) params() map[string]string {
 
 // fail answers with a JSON error naming the rule, dropping any header an
 // action had set but keeping the debug header.
-func (x *exchange) fail(w http.ResponseWriter, status int, message string) {
+func (x *exchange) fail(w http.ResponseWriter, status int, message string, fields ...string) {
 	x.outcome = outcomeFailed
 	h := w.Header()
 	clear(h)
 	if x.debugValue != nil {
 		h[DebugHeader] = x.debugValue
 	}
-	writeError(w, status, message, x.ruleName())
+	writeError(w, status, message, x.ruleName(), fields...)
 }
 
 // requestLine prints as "METHOD /path" in logs; it is built only when a log

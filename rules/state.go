@@ -215,42 +215,14 @@ func (x *exchange) failState(w http.ResponseWriter, err error) {
 	var render *renderError
 	switch {
 	case errors.As(err, &full):
-		x.failWith(w, http.StatusInsufficientStorage, full.Error(), "")
+		x.fail(w, http.StatusInsufficientStorage, full.Error())
 	case errors.As(err, &unavailable):
-		x.failWith(w, http.StatusServiceUnavailable, "store unavailable", unavailable.Store)
+		x.fail(w, http.StatusServiceUnavailable, "store unavailable", "store", unavailable.Store)
 	case errors.As(err, &render):
-		x.failWith(w, http.StatusInternalServerError, "response template failed", "")
+		x.fail(w, http.StatusInternalServerError, "response template failed")
 	default:
-		x.failWith(w, http.StatusInternalServerError, err.Error(), "")
+		x.fail(w, http.StatusInternalServerError, err.Error())
 	}
-}
-
-// failWith answers a JSON error naming the rule and, when set, the store,
-// dropping any header an action had set but the debug header.
-func (x *exchange) failWith(w http.ResponseWriter, status int, message, store string) {
-	if store == "" {
-		x.fail(w, status, message)
-		return
-	}
-	h := w.Header()
-	clear(h)
-	if x.debugValue != nil {
-		h[DebugHeader] = x.debugValue
-	}
-	b := make([]byte, 0, 96)
-	b = append(b, `{"error":`...)
-	b = appendJSONString(b, []byte(message))
-	if r := x.ruleName(); r != "" {
-		b = append(b, `,"rule":`...)
-		b = appendJSONString(b, []byte(r))
-	}
-	b = append(b, `,"store":`...)
-	b = appendJSONString(b, []byte(store))
-	b = append(b, '}')
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	w.Write(b)
 }
 
 // stateFailed tells whether a template failed on the store, and answers
