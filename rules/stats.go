@@ -126,7 +126,11 @@ type statsRegistry struct {
 
 // processStats are the statistics a stats action answers: the whole
 // gateway's, since KrakenD loads the plugin once per process.
-var processStats = &statsRegistry{rules: map[statsKey]*ruleStats{}}
+var processStats = newStatsRegistry()
+
+func newStatsRegistry() *statsRegistry {
+	return &statsRegistry{rules: map[statsKey]*ruleStats{}}
+}
 
 // of returns the counters of a backend's rule, made on first use.
 func (r *statsRegistry) of(backend, rule string) *ruleStats {
