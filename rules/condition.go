@@ -32,7 +32,7 @@ func (c methodCondition) holds(x *exchange) bool {
 // pathCondition is a glob on the backend request's path.
 type pathCondition struct{ pattern }
 
-func (c pathCondition) holds(x *exchange) bool { return c.matchOne(x.req.URL.Path) }
+func (c *pathCondition) holds(x *exchange) bool { return c.matchOne(x.req.URL.Path) }
 
 // headerCondition is a glob on the values of one header; name is canonical.
 type headerCondition struct {

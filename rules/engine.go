@@ -77,7 +77,7 @@ type rule struct {
 	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
 	logAnswered string        // the debug log line's text, prepared once when debug logs are on: "answered" or "delegated"
 	delegates   bool          // the rule's only action is delegate: its log line says "delegated"
-	debugValue  []string      // DebugHeader's value, prepared once
+	debugValue  []string      // DebugHeader's value, prepared once when debug_header is on
 }
 
 // action is what a matching rule does with the request.
@@ -293,7 +293,6 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		}
 		r := &backing[i]
 		r.name, r.position, r.probability = name, i, 1
-		r.debugValue = []string{sanitizeHeaderValue(name)}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend, &reads[i])
@@ -310,6 +309,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
+	set.pack(e.debugHeader)
 	set.warnings = unreachableRules(all, set.rules, locs)
 	if e.checking { // Check's alone: a gateway's engine does not keep them
 		set.sources, set.locations, set.reads = all, locs, reads
@@ -347,7 +347,7 @@ func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule,
 	if rc.Match != nil {
 		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads)
 		for _, c := range r.conditions {
-			if pc, ok := c.(pathCondition); ok && pc.re != nil && !pc.negate {
+			if pc, ok := c.(*pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re
 			}
 		}

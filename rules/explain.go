@@ -182,7 +182,7 @@ func explainRule(r *rule, x *exchange, draw bool) (Miss, bool) {
 func pathHolds(r *rule, x *exchange) bool {
 	for _, c := range r.conditions {
 		switch c.(type) {
-		case methodCondition, pathCondition:
+		case methodCondition, *pathCondition:
 			if !c.holds(x) {
 				return false
 			}
@@ -237,7 +237,7 @@ func (c methodCondition) explain(x *exchange) (string, string) {
 	return "methods " + strings.Join(c, ","), strconv.Quote(x.req.Method)
 }
 
-func (c pathCondition) explain(x *exchange) (string, string) {
+func (c *pathCondition) explain(x *exchange) (string, string) {
 	return "path " + strconv.Quote(c.src), strconv.Quote(clip(x.req.URL.Path))
 }
 

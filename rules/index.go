@@ -59,7 +59,7 @@ func newPathIndex(rules []*rule) *pathIndex {
 // match starts with.
 func (r *rule) literalSegments() []string {
 	for _, c := range r.conditions {
-		pc, ok := c.(pathCondition)
+		pc, ok := c.(*pathCondition)
 		if !ok || pc.negate {
 			continue
 		}

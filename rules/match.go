@@ -42,7 +42,7 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 		conds = append(conds, shareMethods(methods))
 	}
 	if m.Path != "" {
-		conds = append(conds, pathCondition{single(pathGlobs, "path", m.Path)})
+		conds = append(conds, &pathCondition{single(pathGlobs, "path", m.Path)})
 	}
 	if m.Host != "" {
 		conds = append(conds, hostCondition{single(valueGlobs, "host", m.Host)})

@@ -154,7 +154,7 @@ func newRuleShape(rc *config.Rule, r *rule) ruleShape {
 		return s
 	}
 	for _, c := range r.conditions {
-		if pc, ok := c.(pathCondition); ok {
+		if pc, ok := c.(*pathCondition); ok {
 			s.glob = &pc.pattern
 		}
 	}
