@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -107,14 +109,15 @@ func TestParseMemStatus(t *testing.T) {
 }
 
 func TestSelectScenarios(t *testing.T) {
-	all := scenarios(10)
+	all := scenarios(10, 10)
 	tests := []struct {
 		only string
 		want string
 	}{
-		{"", "a a-rules b b1 c c-hijack d e f-wiremock f-mockoon g g-redis"},
+		{"", "a a-rules b b-file b1 c c-hijack d e f-wiremock f-mockoon g g-redis"},
 		{"c", "c c-hijack"},
-		{"b, a", "a a-rules b"},
+		{"b, a", "a a-rules b b-file"},
+		{"b-file", "b-file"},
 		{"f", "f-wiremock f-mockoon"},
 		{"F-Mockoon,b1", "b1 f-mockoon"},
 		{"g", "g g-redis"},
@@ -138,7 +141,7 @@ func TestSelectScenarios(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error for an unknown scenario")
 	}
-	if want := "(known: a, a-rules, b, b1, c, c-hijack, d, e, f, f-wiremock, f-mockoon, g, g-redis)"; !strings.Contains(err.Error(), want) {
+	if want := "(known: a, a-rules, b, b-file, b1, c, c-hijack, d, e, f, f-wiremock, f-mockoon, g, g-redis)"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not list %s", err, want)
 	}
 }
@@ -166,7 +169,7 @@ func TestScenarioRulesAnswerAsExpected(t *testing.T) {
 	backend := httptest.NewServer(&backend{})
 	defer backend.Close()
 
-	for _, s := range scenarios(1000) {
+	for _, s := range scenarios(1000, 1000) {
 		if s.rules == nil || s.plugin == noPlugin {
 			continue
 		}
@@ -180,10 +183,21 @@ func TestScenarioRulesAnswerAsExpected(t *testing.T) {
 				t.Fatalf("store %v, want redis %q", cfg["store"], redisURL)
 			}
 			raw := viaJSON(t, cfg)
-			if s.id == "b" {
+			if s.id == "b" || s.id == "b-file" {
 				if n := len(raw.(map[string]any)["rules"].([]any)); n != 1000 {
 					t.Fatalf("%d rules, want 1000", n)
 				}
+			}
+			if s.rulesFile { // as the driver writes it: the rules in a file, the file's name in the configuration
+				file := filepath.Join(t.TempDir(), "rules.json")
+				b, err := json.Marshal(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				raw = viaJSON(t, map[string]any{"rules_file": file})
 			}
 			// A registry of the test's own: the stores of the crud
 			// scenarios are the engine's, as in a fresh gateway.
@@ -256,8 +270,8 @@ func TestPaddedJSONIsValidJSONOfTheExactSize(t *testing.T) {
 }
 
 func TestGatewayConfigUsesNoOpEncodingAndTheNamedPluginFile(t *testing.T) {
-	for _, s := range scenarios(3) {
-		g := scenarioConfig(s, 9000, "http://127.0.0.1:9001", "redis://127.0.0.1:9002/0", pluginFiles{rules: "/x/krakend-rules.so", hello: "/y/helloworld.so"}, false)
+	for _, s := range scenarios(3, 3) {
+		g := scenarioConfig(s, 9000, "http://127.0.0.1:9001", "redis://127.0.0.1:9002/0", "/z/rules.json", pluginFiles{rules: "/x/krakend-rules.so", hello: "/y/helloworld.so"}, false)
 		b, err := g.marshal()
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -48,6 +49,7 @@ type options struct {
 	memory           bool
 	memoryDuration   time.Duration
 	rules            int
+	fileRules        int
 	connections      int
 	threads          int
 	gatewayCPU       int
@@ -66,7 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of each run")
 	fs.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured load before each run (0: none)")
 	fs.IntVar(&o.runs, "runs", 2, "rounds over the scenarios, interleaved: a b c … then a b c … again")
-	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, a-rules, b, b1, c, c-hijack, d, e, f (both mocks), f-wiremock, f-mockoon, g (both crud reads), g-redis (default: all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated scenarios to run: a, a-rules, b, b-file, b1, c, c-hijack, d, e, f (both mocks), f-wiremock, f-mockoon, g (both crud reads), g-redis (default: all)")
 	fs.StringVar(&o.gateway, "gateway", "build/gateway", "the gateway binary (make build)")
 	fs.StringVar(&o.plugin, "plugin", "build/krakend-rules.so", "the krakend-rules plugin (make build)")
 	fs.StringVar(&o.hello, "helloworld", "build/loadtest/helloworld.so", "the hello-world plugin; built from ./loadtest/helloworld when missing or older than -gateway")
@@ -76,7 +78,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.BoolVar(&o.memory, "memory", false, "also run the memory checks: RSS during a long run of (b), and 64 MiB request bodies")
 	fs.DurationVar(&o.memoryDuration, "memory-duration", 60*time.Second, "length of the RSS run of -memory")
-	fs.IntVar(&o.rules, "rules", 1000, "rules configured in scenario (b), none matching")
+	fs.IntVar(&o.rules, "rules", 1000, "rules configured in scenarios (a-rules) and (b), none matching")
+	fs.IntVar(&o.fileRules, "file-rules", 10000, "rules in scenario (b-file)'s rules_file, none matching")
 	fs.IntVar(&o.connections, "connections", 32, "wrk -c")
 	fs.IntVar(&o.threads, "threads", 1, "wrk -t")
 	fs.IntVar(&o.gatewayCPU, "gateway-cpu", 0, "CPU the gateway is pinned to (-1: no pinning)")
@@ -93,8 +96,8 @@ func parseFlags(args []string) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	if o.runs < 1 || o.duration < 3*time.Second || o.connections < 1 || o.threads < 1 || o.rules < 0 {
-		return o, errors.New("-runs, -connections and -threads must be at least 1, -duration at least 3s, -rules not negative")
+	if o.runs < 1 || o.duration < 3*time.Second || o.connections < 1 || o.threads < 1 || o.rules < 0 || o.fileRules < 0 {
+		return o, errors.New("-runs, -connections and -threads must be at least 1, -duration at least 3s, -rules and -file-rules not negative")
 	}
 	if o.memoryDuration < 5*time.Second {
 		return o, errors.New("-memory-duration must be at least 5s")
@@ -142,7 +145,7 @@ func logf(format string, args ...any) {
 }
 
 func run(o options) error {
-	selected, err := selectScenarios(scenarios(o.rules), o.only)
+	selected, err := selectScenarios(scenarios(o.rules, o.fileRules), o.only)
 	if err != nil {
 		return err
 	}
@@ -415,7 +418,18 @@ func (d *driver) runScenario(ctx context.Context, s scenario, round int, duratio
 	if err != nil {
 		return res, err
 	}
-	cfg := scenarioConfig(s, gwPort, backendURL, redisURL, d.so, d.o.accessLog)
+	rulesFile := ""
+	if s.rulesFile {
+		rulesFile = filepath.Join(dir, "rules.json")
+		b, err := json.Marshal(benchRules(s, redisURL))
+		if err != nil {
+			return res, err
+		}
+		if err := os.WriteFile(rulesFile, b, 0o644); err != nil {
+			return res, err
+		}
+	}
+	cfg := scenarioConfig(s, gwPort, backendURL, redisURL, rulesFile, d.so, d.o.accessLog)
 	gw, err := d.startGateway(ctx, dir, cfg)
 	if err != nil {
 		return res, err

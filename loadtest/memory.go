@@ -49,7 +49,7 @@ type soakResult struct {
 // memoryChecks runs the optional memory checks and stores them in rep.
 func (d *driver) memoryChecks(ctx context.Context, rep *report) error {
 	var b scenario
-	for _, s := range scenarios(d.o.rules) {
+	for _, s := range scenarios(d.o.rules, d.o.fileRules) {
 		if s.id == "b" {
 			b = s
 		}

@@ -58,11 +58,15 @@ type scenario struct {
 	// redis: the driver starts a redis-server for each run, and the bench
 	// backend's rules keep their shared state in it (their "store").
 	redis bool
+	// rulesFile: the rules are written to a rules_file in the run's
+	// folder, and the backend's configuration names only that file, so
+	// that the host keeps none of them.
+	rulesFile bool
 }
 
 // scenarios returns every scenario, in report order. nRules is the size of
-// scenario (b)'s rule list.
-func scenarios(nRules int) []scenario {
+// scenario (b)'s rule list, nFileRules of (b-file)'s.
+func scenarios(nRules, nFileRules int) []scenario {
 	return []scenario{
 		{
 			id:      "a",
@@ -88,6 +92,18 @@ func scenarios(nRules int) []scenario {
 			plugin:  rulesPluginKind,
 			rules:   func() map[string]any { return manyRules(nRules) },
 			expect:  expectJSON(backendBody),
+		},
+		{
+			// (b) with its rules in a rules_file: the host keeps only the
+			// file's name, so this row is the plugin's own cost at that
+			// many rules, which (b) mixes with the host's copy of them.
+			id:        "b-file",
+			title:     fmt.Sprintf("krakend-rules, %s rules from a rules_file, none matches → delegates", groupDigits(float64(nFileRules))),
+			backend:   goBackend,
+			plugin:    rulesPluginKind,
+			rules:     func() map[string]any { return manyRules(nFileRules) },
+			expect:    expectJSON(backendBody),
+			rulesFile: true,
 		},
 		{
 			id:      "b1",
@@ -374,8 +390,8 @@ func helloClient(path string) map[string]any {
 // scenarioConfig is the gateway configuration of one scenario run: the
 // bench endpoint, and for plugin scenarios a /check endpoint whose answer
 // only the loaded plugin can give. redisURL is the Redis server of a Redis
-// scenario.
-func scenarioConfig(s scenario, port int, backendURL, redisURL string, so pluginFiles, accessLog bool) gatewayConfig {
+// scenario, rulesFile the file a rules_file scenario's rules are in.
+func scenarioConfig(s scenario, port int, backendURL, redisURL, rulesFile string, so pluginFiles, accessLog bool) gatewayConfig {
 	g := gatewayConfig{port: port, accessLog: accessLog, name: "krakend-rules load test (" + s.id + ")"}
 	headers := []string{"X-Tenant"}
 	switch s.plugin {
@@ -387,8 +403,12 @@ func scenarioConfig(s scenario, port int, backendURL, redisURL string, so plugin
 		g.endpoints = []any{endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, unused)}
 	case rulesPluginKind:
 		g.plugin = so.rules
+		bench := benchRules(s, redisURL)
+		if s.rulesFile {
+			bench = map[string]any{"rules_file": rulesFile}
+		}
 		g.endpoints = []any{
-			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, rulesClient(benchRules(s, redisURL))),
+			endpoint("GET", "/bench/{id}", backendURL, "/bench/{id}", headers, rulesClient(bench)),
 			endpoint("GET", checkPath, backendURL, checkPath, nil, rulesClient(checkRules())),
 		}
 	case helloPluginKind:
