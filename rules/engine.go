@@ -59,25 +59,42 @@ const DebugHeader = "X-Krakend-Rule"
 // delegatedValue is DebugHeader's value when no rule matched.
 var delegatedValue = []string{"delegated"}
 
-// rule is a compiled config.Rule.
+// rule is a compiled config.Rule. The fields every rule uses come first
+// and hold the pointers, so that the garbage collector, which marks every
+// compiled rule at each cycle, scans a short prefix of each; what few rules
+// have is behind *ruleExtras, one shared value for all the rules without
+// any (pack.go).
 type rule struct {
-	name        string
-	position    int
-	conditions  []condition // cheapest first
-	needs       bodyNeeds   // the kinds of body the conditions read: a body of another kind fails the rule
+	conditions []condition // cheapest first
+	action     action
+	stats      *ruleStats // the process-wide statistics of this backend's rule of this name, from install on
+	*ruleExtras
+	name     string
+	answered atomic.Uint64 // requests this rule answered: counter, sequences
+	position int
+	needs    bodyNeeds // the kinds of body the conditions read: a body of another kind fails the rule
+}
+
+// ruleExtras are the parts of a rule that most rules do not have.
+type ruleExtras struct {
 	pathParams  *regexp.Regexp
 	active      *activeWindow
 	probability float64 // 1 means always
 	delay       *delay
-	action      action
 	callbacks   *ruleCallbacks     // nil when the rule sends none
 	scenario    *scenarioCondition // nil when the rule names none
+	logAnswered string             // the debug log line's text, prepared once when debug logs are on: "answered" or "delegated"
+	delegates   bool               // the rule's only action is delegate: its log line says "delegated"
+	debugValue  []string           // DebugHeader's value, prepared once when debug_header is on
+}
 
-	answered    atomic.Uint64 // requests this rule answered: counter, sequences
-	stats       *ruleStats    // the process-wide statistics of this backend's rule of this name, from install on
-	logAnswered string        // the debug log line's text, prepared once when debug logs are on: "answered" or "delegated"
-	delegates   bool          // the rule's only action is delegate: its log line says "delegated"
-	debugValue  []string      // DebugHeader's value, prepared once when debug_header is on
+// noExtras are the extras of every rule without any, shared.
+var noExtras = ruleExtras{probability: 1}
+
+// none reports whether these extras are noExtras' values.
+func (x *ruleExtras) none() bool {
+	return x.pathParams == nil && x.active == nil && x.probability == 1 && x.delay == nil && x.callbacks == nil &&
+		x.scenario == nil && x.logAnswered == "" && !x.delegates && x.debugValue == nil
 }
 
 // action is what a matching rule does with the request.
@@ -292,7 +309,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 			names[name] = loc
 		}
 		r := &backing[i]
-		r.name, r.position, r.probability = name, i, 1
+		r.name, r.position, r.ruleExtras = name, i, &ruleExtras{probability: 1}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend, &reads[i])

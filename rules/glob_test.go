@@ -308,7 +308,7 @@ func BenchmarkGlobAdversarial(b *testing.B) {
 	}
 }
 
-// TestLiteralPrefixGlob: a literal and "**" compiles to the prefix form,
+// TestLiteralPrefixGlob: a literal, or a literal and "**", compiles to the literal form,
 // with neither gobwas nor an automaton, and matches what gobwas matches;
 // any other glob keeps gobwas. FuzzGlob compares the forms on any input.
 func TestLiteralPrefixGlob(t *testing.T) {
@@ -317,7 +317,8 @@ func TestLiteralPrefixGlob(t *testing.T) {
 		prefix bool
 	}{
 		{"/svc1/**", true}, {"**", true}, {"!/svc1/**", true}, {"acme-**", true},
-		{"/svc1/*", false}, {"/svc1/**/x", false}, {"/a*/**", false}, {"\\!x**", false},
+		{"/svc1", true}, {"acme", true}, {"", true}, {"!acme", true}, {"/svc1/x", true},
+		{"/svc1/*", false}, {"/svc1/**/x", false}, {"/a*/**", false}, {"\\!x**", false}, {"\\!x", false}, {"é", false},
 		{"/é/**", false}, {"/{a,b}/**", false}, {"/svc1/***", false},
 	} {
 		for _, gc := range globCompilers {
@@ -333,7 +334,7 @@ func TestLiteralPrefixGlob(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, in := range []string{"", "/svc1", "/svc1/", "/svc1/a/b", "/svc10/", "acme-", "acme-x/y", "/é/x", "\xff", "!x"} {
+			for _, in := range []string{"", "/svc1", "/svc1/", "/svc1/a/b", "/svc10/", "acme-", "acme-x/y", "/é/x", "\xff", "!x", "acme", "acm", "acmee", "/svc1/x", "é"} {
 				if got, want := p.matchOne(in), g.Match(in) != p.negate; got != want {
 					t.Errorf("%s %q on %q: %v, gobwas %v", gc.name, tc.src, in, got, want)
 				}

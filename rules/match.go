@@ -16,14 +16,20 @@ import (
 // parameter, a cookie or the body is also recorded in reads, with its
 // location, for the linter.
 func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead) (conds []condition, needs bodyNeeds) {
-	patterns := func(c glob.Compiler, where string, src map[string]string, add func(name string, p pattern)) {
+	// patterns compiles the conditions of one kind; identical ones (the
+	// same name and pattern) are shared between rules (shared.go).
+	patterns := func(c glob.Compiler, where string, src map[string]string, build func(name string, p pattern) condition) {
 		for _, name := range config.SortedKeys(src) {
 			p, err := compilePattern(c, src[name])
 			if err != nil {
 				errs.Add(loc.Field(where).Key(name), "%v", err)
 			}
 			*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field(where).Key(name)}, Of: where, Name: name})
-			add(name, p)
+			cond := build(name, p)
+			if err == nil {
+				cond = shareCondition(where+"\x00"+name+"\x00"+src[name], cond)
+			}
+			conds = append(conds, cond)
 		}
 	}
 	single := func(c glob.Compiler, where, src string) pattern {
@@ -59,14 +65,14 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 		}
 		conds = append(conds, ranges)
 	}
-	patterns(valueGlobs, "headers", m.Headers, func(name string, p pattern) {
-		conds = append(conds, headerCondition{name: headerName(errs, loc.Field("headers").Key(name), name), pattern: p})
+	patterns(valueGlobs, "headers", m.Headers, func(name string, p pattern) condition {
+		return headerCondition{name: headerName(errs, loc.Field("headers").Key(name), name), pattern: p}
 	})
-	patterns(valueGlobs, "query", m.Query, func(name string, p pattern) {
-		conds = append(conds, queryCondition{name: name, pattern: p})
+	patterns(valueGlobs, "query", m.Query, func(name string, p pattern) condition {
+		return queryCondition{name: name, pattern: p}
 	})
-	patterns(valueGlobs, "cookies", m.Cookies, func(name string, p pattern) {
-		conds = append(conds, cookieCondition{name: name, pattern: p})
+	patterns(valueGlobs, "cookies", m.Cookies, func(name string, p pattern) condition {
+		return cookieCondition{name: name, pattern: p}
 	})
 	if len(m.Any) > 0 {
 		var alternatives anyCondition
@@ -82,12 +88,12 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 		conds = append(conds, notCondition(sub))
 		needs |= body
 	}
-	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) {
+	patterns(valueGlobs, "body", m.Body, func(path string, p pattern) condition {
 		if path == "" {
 			errs.Add(loc.Field("body").Key(path), "a body condition needs a gjson path")
 		}
-		conds = append(conds, bodyCondition{path: path, pattern: p})
 		needs |= needsJSON
+		return bodyCondition{path: path, pattern: p}
 	})
 	if m.HasBodyJSON {
 		*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field("body_json")}, Of: "body_json"})

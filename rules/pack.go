@@ -5,8 +5,9 @@ import "strings"
 // pack moves what each compiled rule keeps into a few set-wide
 // allocations: the rules' names into one string, their conditions into one
 // slice, their path conditions into one array, their static answers into
-// another and those answers' bodies into one byte slice, and the debug
-// header's values into one slice (made only when debug_header is on).
+// another and those answers' bodies into one byte slice, their extras into
+// one array (the rules without any share noExtras), and the debug header's
+// values into one slice (made only when debug_header is on).
 //
 // Why: the garbage collector marks everything a gateway keeps at every
 // cycle, for the process's life, and what it pays grows with the objects
@@ -23,8 +24,11 @@ func (s *ruleSet) pack(debugHeader bool) {
 	if len(s.rules) == 0 {
 		return
 	}
-	var nameBytes, nConds, nPaths, nAnswers, bodyBytes int
+	var nameBytes, nConds, nPaths, nAnswers, bodyBytes, nExtras int
 	for _, r := range s.rules {
+		if debugHeader || !r.ruleExtras.none() {
+			nExtras++
+		}
 		nameBytes += len(r.name)
 		nConds += len(r.conditions)
 		for _, c := range r.conditions {
@@ -48,6 +52,7 @@ func (s *ruleSet) pack(debugHeader bool) {
 	paths := make([]pathCondition, 0, nPaths)
 	answers := make([]response, 0, nAnswers)
 	bodies := make([]byte, 0, bodyBytes)
+	extras := make([]ruleExtras, 0, nExtras)
 	var debugValues []string
 	if debugHeader {
 		debugValues = make([]string, len(s.rules))
@@ -78,6 +83,12 @@ func (s *ruleSet) pack(debugHeader bool) {
 		if debugHeader {
 			debugValues[i] = sanitizeHeaderValue(r.name)
 			r.debugValue = debugValues[i : i+1 : i+1]
+		}
+		if r.ruleExtras.none() {
+			r.ruleExtras = &noExtras
+		} else {
+			extras = append(extras, *r.ruleExtras)
+			r.ruleExtras = &extras[len(extras)-1]
 		}
 	}
 }

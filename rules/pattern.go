@@ -24,13 +24,14 @@ type pattern struct {
 	nfa    *globNFA       // matches instead of glob when gobwas would backtrack
 	re     *regexp.Regexp // set instead of glob for "~" patterns
 	cmp    *comparison    // set instead of glob for comparisons ("num:>=10")
+	src    string         // what the configuration says; after the pointers, which the garbage collector scans
 	negate bool
 	// litStart:litEnd is, in src, the literal of a glob that is a literal
-	// prefix and "**" ("/svc1/**"), which then matches with no automaton:
-	// glob, nfa, re and cmp are all nil.
+	// ("acme", litExact) or a literal prefix and "**" ("/svc1/**"), which
+	// then matches with no automaton: glob, nfa, re and cmp are all nil.
 	litStart uint8
+	litExact bool
 	litEnd   int32
-	src      string
 }
 
 // compilePattern compiles "glob", "!glob", "~regexp" or "!~regexp", or a
@@ -62,9 +63,10 @@ func compilePattern(c glob.Compiler, src string) (pattern, error) {
 		p.re = re
 		return p, nil
 	}
-	if n, ok := literalPrefixGlob(text); ok {
+	if n, exact, ok := literalForm(text); ok {
 		p.litStart = uint8(len(src) - len(text))
 		p.litEnd = int32(int(p.litStart) + n)
+		p.litExact = exact
 		return p, nil
 	}
 	g, err := c.Compile(text)
@@ -102,27 +104,28 @@ func (p pattern) match(v string) bool {
 		return p.cmp.holds(v)
 	}
 	if p.glob == nil {
+		if p.litExact {
+			return v == p.src[p.litStart:p.litEnd]
+		}
 		return strings.HasPrefix(v, p.src[p.litStart:p.litEnd])
 	}
 	return p.glob.Match(v)
 }
 
-// literalPrefixGlob reports whether a glob is a literal followed by "**",
-// and the literal's length. The literal is ASCII with none of the glob's
-// special characters, so it matches byte for byte what gobwas matches rune
-// by rune, and "**" matches any rest, separators included, with either
-// compiler: FuzzGlob compares the two.
-func literalPrefixGlob(text string) (int, bool) {
-	lit, ok := strings.CutSuffix(text, "**")
-	if !ok {
-		return 0, false
-	}
+// literalForm reports whether a glob is a literal ("acme", exact) or a
+// literal followed by "**" ("/svc1/**", a prefix), and the literal's
+// length. The literal is ASCII with none of the glob's special characters,
+// so it matches byte for byte what gobwas matches rune by rune, and "**"
+// matches any rest, separators included, with either compiler: FuzzGlob
+// compares the forms.
+func literalForm(text string) (n int, exact, ok bool) {
+	lit, prefix := strings.CutSuffix(text, "**")
 	for i := 0; i < len(lit); i++ {
 		if b := lit[i]; b >= 0x80 || strings.IndexByte(`*?[]{}\`, b) >= 0 {
-			return 0, false
+			return 0, false, false
 		}
 	}
-	return len(lit), true
+	return len(lit), !prefix, true
 }
 
 // matchOne reports whether the single value v satisfies the pattern.

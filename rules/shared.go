@@ -54,9 +54,11 @@ func shareHeaders(h []headerField) []headerField {
 	return h
 }
 
-// sharedMethods holds the method conditions of compiled rules, boxed once:
-// rules that accept the same methods share one condition.
-var sharedMethods struct {
+// sharedConditions holds conditions of compiled rules, boxed once: rules
+// that accept the same methods, or test the same header, query parameter,
+// cookie or body field against the same pattern, share one condition. A
+// compiled condition is never written after compile, so sharing it is safe.
+var sharedConditions struct {
 	sync.Mutex
 	conds map[string]condition
 }
@@ -64,21 +66,25 @@ var sharedMethods struct {
 // shareMethods returns a condition equal to c, shared with every other
 // rule whose methods are the same.
 func shareMethods(c methodCondition) condition {
-	key := strings.Join(c, "\x00")
+	return shareCondition("methods\x00"+strings.Join(c, "\x00"), c)
+}
+
+// shareCondition returns the condition shared under key, which says all
+// that c is (its kind and source), or c, which is then shared under key.
+func shareCondition(key string, c condition) condition {
 	if len(key) > 256 {
 		return c
 	}
-	sharedMethods.Lock()
-	defer sharedMethods.Unlock()
-	if shared, ok := sharedMethods.conds[key]; ok {
+	sharedConditions.Lock()
+	defer sharedConditions.Unlock()
+	if shared, ok := sharedConditions.conds[key]; ok {
 		return shared
 	}
-	var boxed condition = c
-	if len(sharedMethods.conds) < maxSharedHeaders {
-		if sharedMethods.conds == nil {
-			sharedMethods.conds = map[string]condition{}
+	if len(sharedConditions.conds) < maxSharedHeaders {
+		if sharedConditions.conds == nil {
+			sharedConditions.conds = map[string]condition{}
 		}
-		sharedMethods.conds[key] = boxed
+		sharedConditions.conds[key] = c
 	}
-	return boxed
+	return c
 }
