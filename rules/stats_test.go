@@ -466,3 +466,32 @@ func BenchmarkStatsRegister(b *testing.B) {
 		}
 	}
 }
+
+// TestStatsRegistryConcurrently registers rules while others list them:
+// the arena a listing reads without the lock is only appended to (run
+// with -race).
+func TestStatsRegistryConcurrently(t *testing.T) {
+	r := newStatsRegistry()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			r.of("b"+strconv.Itoa(i%3), "r"+strconv.Itoa(i)).inForce.Add(1)
+		}
+	}()
+	for listing := true; listing; {
+		select {
+		case <-done:
+			listing = false
+		default:
+		}
+		for _, row := range r.snapshot() {
+			if i, err := strconv.Atoi(strings.TrimPrefix(row.Rule, "r")); err != nil || row.Backend != "b"+strconv.Itoa(i%3) {
+				t.Fatalf("a row's names: %q %q", row.Backend, row.Rule)
+			}
+		}
+	}
+	if rows := r.snapshot(); len(rows) != 2000 {
+		t.Errorf("%d rows, want 2000", len(rows))
+	}
+}
