@@ -34,7 +34,9 @@ const (
 
 // ruleStats are one rule's counters.
 // The backend's label and the rule's name are the registry's key, not
-// kept here a second time.
+// kept here a second time. Only atomic integers: the registry's slabs of
+// them are objects the garbage collector need not scan (a pointer here
+// would have it scan every slab at every cycle).
 type ruleStats struct {
 	answered, delegated, fallback, failed atomic.Int64
 	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
@@ -136,7 +138,8 @@ func (s *ruleStats) count(o outcome, now int64) {
 //     whose keys and values hold no pointer either; the names in the
 //     arena are compared, so a collision never confuses two rules.
 // What is left to scan is a handful of slice headers and one pointer per
-// chunk.
+// chunk: for 10 000 rules, about 6 KB scanned and 130 heap objects, where
+// the map of strings was about 790 KB and 10 000 objects.
 
 // statsChunk is how many rules' counters one slab holds.
 const statsChunk = 256
