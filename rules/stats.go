@@ -2,8 +2,11 @@ package rules
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,7 +34,9 @@ const (
 
 // ruleStats are one rule's counters.
 // The backend's label and the rule's name are the registry's key, not
-// kept here a second time.
+// kept here a second time. Only atomic integers: the registry's slabs of
+// them are objects the garbage collector need not scan (a pointer here
+// would have it scan every slab at every cycle).
 type ruleStats struct {
 	answered, delegated, fallback, failed atomic.Int64
 	lastMatched                           atomic.Int64 // a time from sinceStatsEpoch; 0: never
@@ -116,12 +121,41 @@ func (s *ruleStats) count(o outcome, now int64) {
 	s.lastMatched.Store(now)
 }
 
-type statsKey struct{ backend, rule string }
+// The registry is kept for the process's life, and everything it keeps
+// that holds a pointer is marked by the garbage collector at every cycle:
+// on a gateway pinned to one core, each cycle's mark phase is time the
+// requests wait. A map of two strings to one heap object per rule made
+// three pointers and an object per rule for every cycle to follow, never
+// freed (a name counted once keeps its counts). So the registry keeps
+// almost nothing the collector scans:
+//   - the counters in slabs of statsChunk: ruleStats holds only atomic
+//     integers, so a chunk is one object the collector marks without
+//     scanning it, and a rule points into its chunk (an interior pointer:
+//     counting stays a few atomic adds, no allocation);
+//   - the names in one byte arena, an entry's span of it in pointer-free
+//     offsets;
+//   - the lookup a map from a hash of the two names to the entry's index,
+//     whose keys and values hold no pointer either; the names in the
+//     arena are compared, so a collision never confuses two rules.
+// What is left to scan is a handful of slice headers and one pointer per
+// chunk: for 10 000 rules, about 6 KB scanned and 130 heap objects, where
+// the map of strings was about 790 KB and 10 000 objects.
+
+// statsChunk is how many rules' counters one slab holds.
+const statsChunk = 256
+
+// statsEntry is where an entry's names are in the registry's arena.
+type statsEntry struct{ backendAt, backendLen, ruleAt, ruleLen uint32 }
 
 // statsRegistry holds the counters of every rule the process compiled.
 type statsRegistry struct {
-	mu    sync.Mutex
-	rules map[statsKey]*ruleStats
+	mu      sync.Mutex
+	seed    maphash.Seed
+	hash    func(seed maphash.Seed, backend, rule string) uint64 // statsHash; a test's to make keys collide
+	index   map[uint64]uint32                                    // hash (probed on, see of) -> entry
+	entries []statsEntry
+	names   []byte                   // the arena the entries' names are in; written once, only appended to
+	chunks  []*[statsChunk]ruleStats // entry i's counters are chunks[i/statsChunk][i%statsChunk]
 }
 
 // processStats are the statistics a stats action answers: the whole
@@ -129,20 +163,63 @@ type statsRegistry struct {
 var processStats = newStatsRegistry()
 
 func newStatsRegistry() *statsRegistry {
-	return &statsRegistry{rules: map[statsKey]*ruleStats{}}
+	return &statsRegistry{seed: maphash.MakeSeed(), hash: statsHash, index: map[uint64]uint32{}}
 }
+
+// statsHash hashes a backend's label and a rule's name, the label's
+// length first so that ("ab", "c") and ("a", "bc") are different keys.
+func statsHash(seed maphash.Seed, backend, rule string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(backend)))
+	h.Write(n[:])
+	h.WriteString(backend)
+	h.WriteString(rule)
+	return h.Sum64()
+}
+
+// name is a span of the arena.
+func (r *statsRegistry) name(at, n uint32) []byte { return r.names[at : at+n] }
 
 // of returns the counters of a backend's rule, made on first use.
 func (r *statsRegistry) of(backend, rule string) *ruleStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := statsKey{backend, rule}
-	s := r.rules[k]
-	if s == nil {
-		s = &ruleStats{}
-		r.rules[k] = s
+	// Open addressing over the hash's 64-bit space: a key whose slot holds
+	// another's names tries the next one. Entries are never removed, so a
+	// look-up that reaches a free slot knows the key is not there.
+	k := r.hash(r.seed, backend, rule)
+	for {
+		i, ok := r.index[k]
+		if !ok {
+			break
+		}
+		e := r.entries[i]
+		if string(r.name(e.backendAt, e.backendLen)) == backend && string(r.name(e.ruleAt, e.ruleLen)) == rule {
+			return &r.chunks[i/statsChunk][i%statsChunk]
+		}
+		k++
 	}
-	return s
+	i := len(r.entries)
+	if uint64(i) >= math.MaxUint32 || uint64(len(r.names))+uint64(len(backend))+uint64(len(rule)) > math.MaxUint32 {
+		panic("rules: more than 4 GiB of rule names, or 4 billion rules, in the statistics")
+	}
+	var e statsEntry
+	if i > 0 && string(r.name(r.entries[i-1].backendAt, r.entries[i-1].backendLen)) == backend {
+		e.backendAt, e.backendLen = r.entries[i-1].backendAt, r.entries[i-1].backendLen // a backend's rules come together: its label once
+	} else {
+		e.backendAt, e.backendLen = uint32(len(r.names)), uint32(len(backend))
+		r.names = append(r.names, backend...)
+	}
+	e.ruleAt, e.ruleLen = uint32(len(r.names)), uint32(len(rule))
+	r.names = append(r.names, rule...)
+	r.entries = append(r.entries, e)
+	r.index[k] = uint32(i)
+	if i%statsChunk == 0 {
+		r.chunks = append(r.chunks, new([statsChunk]ruleStats))
+	}
+	return &r.chunks[i/statsChunk][i%statsChunk]
 }
 
 // StatsRow is one rule's statistics, as the JSON format writes them.
@@ -176,21 +253,26 @@ func (row StatsRow) total() int64 { return row.Answered + row.Delegated + row.Fa
 
 // snapshot reads every rule's counters, ordered by backend then rule.
 func (r *statsRegistry) snapshot() []StatsRow {
-	r.mu.Lock()
-	type entry struct {
-		statsKey
+	type listed struct {
+		e statsEntry
 		*ruleStats
 	}
-	all := make([]entry, 0, len(r.rules))
-	for k, s := range r.rules {
-		if s.inForce.Load() > 0 {
-			all = append(all, entry{k, s})
+	r.mu.Lock()
+	var all []listed
+	for i, e := range r.entries {
+		if s := &r.chunks[i/statsChunk][i%statsChunk]; s.inForce.Load() > 0 {
+			all = append(all, listed{e, s})
 		}
 	}
+	// The arena's bytes up to here are never written again (it is only
+	// appended to), so they are read without the lock: one string of them
+	// all, which the rows' names are slices of.
+	arena := r.names
 	r.mu.Unlock()
+	names := string(arena)
 	rows := make([]StatsRow, len(all))
 	for i, s := range all {
-		rows[i] = s.row(s.backend, s.rule)
+		rows[i] = s.row(names[s.e.backendAt:s.e.backendAt+s.e.backendLen], names[s.e.ruleAt:s.e.ruleAt+s.e.ruleLen])
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].Backend != rows[j].Backend {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -309,4 +312,186 @@ func TestStatsLogInterval(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestStatsRegistryCollisions: keys whose hashes collide still have their
+// own counters and names, whatever the order they come in, and the
+// label's length keeps ("ab", "c") apart from ("a", "bc").
+func TestStatsRegistryCollisions(t *testing.T) {
+	keys := [][2]string{{"ab", "c"}, {"a", "bc"}, {"", "abc"}, {"abc", ""}, {"b", "x"}, {"ab", "d"}, {"", ""}}
+	if h := newStatsRegistry(); statsHash(h.seed, "ab", "c") == statsHash(h.seed, "a", "bc") {
+		t.Error(`statsHash("ab", "c") = statsHash("a", "bc")`)
+	}
+	for _, c := range []struct {
+		name string
+		hash func(seed maphash.Seed, backend, rule string) uint64
+	}{
+		{"all in one slot", func(maphash.Seed, string, string) uint64 { return 7 }},
+		{"all in the last slot, probing wraps", func(maphash.Seed, string, string) uint64 { return math.MaxUint64 }},
+		{"by the total length", func(_ maphash.Seed, b, r string) uint64 { return uint64(len(b) + len(r)) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newStatsRegistry()
+			r.hash = c.hash
+			got := map[*ruleStats][2]string{}
+			for i, k := range keys {
+				s := r.of(k[0], k[1])
+				if other, dup := got[s]; dup {
+					t.Fatalf("%q and %q share their counters", k, other)
+				}
+				got[s] = k
+				s.inForce.Add(1)
+				s.answered.Add(int64(i))
+			}
+			for i := len(keys) - 1; i >= 0; i-- { // found again, last first
+				if s := r.of(keys[i][0], keys[i][1]); got[s] != keys[i] {
+					t.Errorf("%q found %q's counters", keys[i], got[s])
+				}
+			}
+			want := slices.Clone(keys)
+			slices.SortFunc(want, func(a, b [2]string) int { return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1]) })
+			rows := r.snapshot()
+			if len(rows) != len(want) {
+				t.Fatalf("%d rows, want %d", len(rows), len(want))
+			}
+			for i, row := range rows {
+				if row.Backend != want[i][0] || row.Rule != want[i][1] || row.Answered != int64(slices.Index(keys, want[i])) {
+					t.Errorf("row %d: %q %q %d answered, want %q", i, row.Backend, row.Rule, row.Answered, want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestStatsRegistryKeepsEveryRule: across several slabs and backends
+// registered in turn, each rule has its own counters, found again after,
+// and the rows in force are listed by backend then rule, as a map of the
+// names to counters would list them.
+func TestStatsRegistryKeepsEveryRule(t *testing.T) {
+	r := newStatsRegistry()
+	type key struct{ backend, rule string }
+	model := map[key]*ruleStats{}
+	var order []key
+	for round := range 3 { // a backend's rules, then another's, then the first's again: labels shared and not
+		for _, backend := range []string{"b", "a", "b"} {
+			for i := range 300 {
+				k := key{backend, "r" + strconv.Itoa((i*7919+round*31)%400)}
+				s := r.of(k.backend, k.rule)
+				if kept, ok := model[k]; ok && kept != s {
+					t.Fatalf("%v: other counters the second time", k)
+				} else if !ok {
+					model[k] = s
+					order = append(order, k)
+				}
+			}
+		}
+	}
+	if len(r.entries) != len(model) || len(r.chunks) != (len(model)+statsChunk-1)/statsChunk || len(r.chunks) < 3 {
+		t.Fatalf("%d entries in %d chunks for %d rules", len(r.entries), len(r.chunks), len(model))
+	}
+	seen := map[*ruleStats]bool{}
+	for i, k := range order {
+		s := model[k]
+		if seen[s] {
+			t.Fatalf("%v shares its counters", k)
+		}
+		seen[s] = true
+		if i%3 != 0 { // every third is not in force: not listed
+			s.inForce.Add(1)
+			s.delegated.Add(int64(i))
+		}
+	}
+	var want []StatsRow
+	for i, k := range order {
+		if i%3 != 0 {
+			want = append(want, StatsRow{Backend: k.backend, Rule: k.rule, Delegated: int64(i)})
+		}
+	}
+	slices.SortFunc(want, func(a, b StatsRow) int {
+		if c := strings.Compare(a.Backend, b.Backend); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	if got := r.snapshot(); !slices.Equal(got, want) {
+		t.Errorf("snapshot:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestStatsRegistryAllocatesInSlabs: registering many rules allocates a
+// few slabs and amortised growth, not an object per rule (which the
+// garbage collector would mark at every cycle for the process's life);
+// finding them again allocates nothing.
+func TestStatsRegistryAllocatesInSlabs(t *testing.T) {
+	if raceDetector {
+		t.Skip("the race detector's instrumentation allocates on its own")
+	}
+	const n = 10000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "rule-" + strconv.Itoa(i)
+	}
+	var r *statsRegistry
+	allocs := testing.AllocsPerRun(3, func() {
+		r = newStatsRegistry()
+		for _, name := range names {
+			r.of("backend", name)
+		}
+	})
+	t.Logf("%v allocations", allocs)
+	if allocs > n/20 { // the old map of one object per rule: more than n
+		t.Errorf("registering %d rules allocates %v times", n, allocs)
+	}
+	if again := testing.AllocsPerRun(3, func() {
+		for _, name := range names {
+			r.of("backend", name)
+		}
+	}); again != 0 {
+		t.Errorf("finding %d rules again allocates %v times", n, again)
+	}
+}
+
+// BenchmarkStatsRegister is the cost of registering 10 000 rules in a new
+// registry, as a gateway's first rules do.
+func BenchmarkStatsRegister(b *testing.B) {
+	names := make([]string, 10000)
+	for i := range names {
+		names[i] = "rule-" + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := newStatsRegistry()
+		for _, name := range names {
+			r.of("backend", name)
+		}
+	}
+}
+
+// TestStatsRegistryConcurrently registers rules while others list them:
+// the arena a listing reads without the lock is only appended to (run
+// with -race).
+func TestStatsRegistryConcurrently(t *testing.T) {
+	r := newStatsRegistry()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 2000 {
+			r.of("b"+strconv.Itoa(i%3), "r"+strconv.Itoa(i)).inForce.Add(1)
+		}
+	}()
+	for listing := true; listing; {
+		select {
+		case <-done:
+			listing = false
+		default:
+		}
+		for _, row := range r.snapshot() {
+			if i, err := strconv.Atoi(strings.TrimPrefix(row.Rule, "r")); err != nil || row.Backend != "b"+strconv.Itoa(i%3) {
+				t.Fatalf("a row's names: %q %q", row.Backend, row.Rule)
+			}
+		}
+	}
+	if rows := r.snapshot(); len(rows) != 2000 {
+		t.Errorf("%d rows, want 2000", len(rows))
+	}
 }
