@@ -107,7 +107,7 @@ func newPathIndex(rules []*rule) *pathIndex {
 		ruleNode[i] = node
 	}
 	idx.segments = segments.String()
-	idx.nodes = idx.nodes[:len(idx.nodes):len(idx.nodes)]
+	idx.nodes = append([]indexNode(nil), idx.nodes...) // no growth slack kept for the set's life
 
 	// Each node's rules, in configured order, as a range of positions:
 	// count them, place the ranges, then fill them in rule order.
