@@ -290,6 +290,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	backing := make([]rule, len(all)) // one object for the set's rules, not one each
 	reads := make([][]ConditionRead, len(all))
 	set.rules = make([]*rule, 0, len(all))
+	shared := conditionCache{}
 	for i := range all {
 		rc := &all[i]
 		loc, defaultName, errs := config.Location{At: config.At("rules").Index(i)}, "rule["+strconv.Itoa(i)+"]", &inlineErrs
@@ -312,7 +313,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		r.name, r.position, r.ruleExtras = name, i, &ruleExtras{probability: 1}
 		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
-			compileRule(errs, loc.At, r, rc, e.backend, &reads[i])
+			compileRule(errs, loc.At, r, rc, e.backend, &reads[i], shared)
 			e.compileRuleState(errs, loc.At, r, rc)
 		}
 		if e.log.debug { // the debug line's text, only where it is printed
@@ -360,9 +361,9 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 }
 
-func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend, reads *[]ConditionRead) {
+func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend, reads *[]ConditionRead, shared conditionCache) {
 	if rc.Match != nil {
-		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads)
+		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads, shared)
 		for _, c := range r.conditions {
 			if pc, ok := c.(*pathCondition); ok && pc.re != nil && !pc.negate {
 				r.pathParams = pc.re

@@ -14,8 +14,11 @@ import (
 // set is packed into set-wide allocations (pack.go) with its path index and
 // statistics in pointer-free tables.
 //
-// A thousand path rules with a static answer were about 1.7 KiB and 8 heap
-// objects each with the decoded configuration kept.
+// A thousand path rules with a static answer were about 1.7 KiB each with
+// the decoded configuration kept, and 607 bytes, 8 heap objects and 512
+// bytes to scan each before packing; the bounds fail on that code. What is
+// left: one object per rule for a condition no other rule of the set has
+// (the body shape's order id), and a few per set.
 func TestCompiledRulesMemory(t *testing.T) {
 	if raceDetector {
 		t.Skip("the race detector's instrumentation allocates on its own")
@@ -26,9 +29,9 @@ func TestCompiledRulesMemory(t *testing.T) {
 		objectsPer1000   int64 // heap objects, at most, per 1 000 rules
 		scannablePerRule int64 // bytes the collector scans, at most, per rule
 	}{
-		{"path", 800, 1000, 500},
-		{"path+method+header", 800, 1000, 500},
-		{"body", 900, 2000, 600},
+		{"path", 500, 300, 320},
+		{"path+method+header", 550, 300, 340},
+		{"body", 650, 1200, 450},
 	} {
 		t.Run(tc.shape, func(t *testing.T) {
 			const n = 1000

@@ -15,9 +15,9 @@ import (
 // nested ones included. Every condition on a header, a query
 // parameter, a cookie or the body is also recorded in reads, with its
 // location, for the linter.
-func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead) (conds []condition, needs bodyNeeds) {
+func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *[]ConditionRead, shared conditionCache) (conds []condition, needs bodyNeeds) {
 	// patterns compiles the conditions of one kind; identical ones (the
-	// same name and pattern) are shared between rules (shared.go).
+	// same name and pattern) are shared between the set's rules (shared.go).
 	patterns := func(c glob.Compiler, where string, src map[string]string, build func(name string, p pattern) condition) {
 		for _, name := range config.SortedKeys(src) {
 			p, err := compilePattern(c, src[name])
@@ -27,7 +27,7 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 			*reads = append(*reads, ConditionRead{Location: config.Location{At: loc.Field(where).Key(name)}, Of: where, Name: name})
 			cond := build(name, p)
 			if err == nil {
-				cond = shareCondition(where+"\x00"+name+"\x00"+src[name], cond)
+				cond = shared.share(where+"\x00"+name+"\x00"+src[name], cond)
 			}
 			conds = append(conds, cond)
 		}
@@ -45,7 +45,7 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 		for _, method := range m.Methods {
 			methods = append(methods, strings.ToUpper(strings.TrimSpace(method)))
 		}
-		conds = append(conds, shareMethods(methods))
+		conds = append(conds, shared.methods(methods))
 	}
 	if m.Path != "" {
 		conds = append(conds, &pathCondition{single(pathGlobs, "path", m.Path)})
@@ -77,14 +77,14 @@ func compileMatch(errs *config.Errors, loc config.Path, m *config.Match, reads *
 	if len(m.Any) > 0 {
 		var alternatives anyCondition
 		for i := range m.Any {
-			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i], reads)
+			sub, body := compileMatch(errs, loc.Field("any").Index(i), &m.Any[i], reads, shared)
 			alternatives = append(alternatives, sub)
 			needs |= body
 		}
 		conds = append(conds, alternatives)
 	}
 	if m.Not != nil {
-		sub, body := compileMatch(errs, loc.Field("not"), m.Not, reads)
+		sub, body := compileMatch(errs, loc.Field("not"), m.Not, reads, shared)
 		conds = append(conds, notCondition(sub))
 		needs |= body
 	}

@@ -54,37 +54,27 @@ func shareHeaders(h []headerField) []headerField {
 	return h
 }
 
-// sharedConditions holds conditions of compiled rules, boxed once: rules
-// that accept the same methods, or test the same header, query parameter,
-// cookie or body field against the same pattern, share one condition. A
-// compiled condition is never written after compile, so sharing it is safe.
-var sharedConditions struct {
-	sync.Mutex
-	conds map[string]condition
+// conditionCache holds the conditions compiled for one rule set, boxed
+// once: rules that accept the same methods, or test the same header, query
+// parameter, cookie or body field against the same pattern, share one
+// condition, where each would otherwise keep its own objects for the
+// garbage collector to mark at every cycle. A compiled condition is never
+// written after compile, so sharing it is safe. The cache lives as long as
+// one compile, so a condition no other rule has is not kept twice.
+type conditionCache map[string]condition
+
+// methods returns a condition equal to c, shared with every other rule of
+// the set whose methods are the same.
+func (cache conditionCache) methods(c methodCondition) condition {
+	return cache.share("methods\x00"+strings.Join(c, "\x00"), c)
 }
 
-// shareMethods returns a condition equal to c, shared with every other
-// rule whose methods are the same.
-func shareMethods(c methodCondition) condition {
-	return shareCondition("methods\x00"+strings.Join(c, "\x00"), c)
-}
-
-// shareCondition returns the condition shared under key, which says all
-// that c is (its kind and source), or c, which is then shared under key.
-func shareCondition(key string, c condition) condition {
-	if len(key) > 256 {
-		return c
-	}
-	sharedConditions.Lock()
-	defer sharedConditions.Unlock()
-	if shared, ok := sharedConditions.conds[key]; ok {
+// share returns the condition cached under key, which says all that c is
+// (its kind and source), or caches c under key and returns it.
+func (cache conditionCache) share(key string, c condition) condition {
+	if shared, ok := cache[key]; ok {
 		return shared
 	}
-	if len(sharedConditions.conds) < maxSharedHeaders {
-		if sharedConditions.conds == nil {
-			sharedConditions.conds = map[string]condition{}
-		}
-		sharedConditions.conds[key] = c
-	}
+	cache[key] = c
 	return c
 }
