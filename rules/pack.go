@@ -3,7 +3,7 @@ package rules
 import "strings"
 
 // pack moves what each compiled rule keeps into a few set-wide
-// allocations: the rules' names into one string, their conditions into one
+// allocations: the rules' names and path patterns into one string, their conditions into one
 // slice, their path conditions into one array, their static answers into
 // another and those answers' bodies into one byte slice, their extras into
 // one array (the rules without any share noExtras), and the debug header's
@@ -32,8 +32,9 @@ func (s *ruleSet) pack(debugHeader bool) {
 		nameBytes += len(r.name)
 		nConds += len(r.conditions)
 		for _, c := range r.conditions {
-			if _, ok := c.(*pathCondition); ok {
+			if pc, ok := c.(*pathCondition); ok {
 				nPaths++
+				nameBytes += len(pc.src)
 			}
 		}
 		if a, ok := r.action.(*response); ok && a.templatedResponse == nil {
@@ -42,10 +43,16 @@ func (s *ruleSet) pack(debugHeader bool) {
 		}
 	}
 
+	// The rules' names and path patterns, in rule order, in one string.
 	var names strings.Builder
 	names.Grow(nameBytes)
 	for _, r := range s.rules {
 		names.WriteString(r.name)
+		for _, c := range r.conditions {
+			if pc, ok := c.(*pathCondition); ok {
+				names.WriteString(pc.src)
+			}
+		}
 	}
 	allNames := names.String()
 	conds := make([]condition, 0, nConds)
@@ -63,7 +70,9 @@ func (s *ruleSet) pack(debugHeader bool) {
 		for _, c := range r.conditions {
 			if pc, ok := c.(*pathCondition); ok {
 				paths = append(paths, *pc)
-				c = &paths[len(paths)-1]
+				packed := &paths[len(paths)-1]
+				packed.src, allNames = allNames[:len(pc.src)], allNames[len(pc.src):]
+				c = packed
 			}
 			conds = append(conds, c)
 		}
