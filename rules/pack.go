@@ -3,11 +3,12 @@ package rules
 import "strings"
 
 // pack moves what each compiled rule keeps into a few set-wide
-// allocations: the rules' names and path patterns into one string, their conditions into one
-// slice, their path conditions into one array, their static answers into
-// another and those answers' bodies into one byte slice, their extras into
-// one array (the rules without any share noExtras), and the debug header's
-// values into one slice (made only when debug_header is on).
+// allocations: the rules' names and path patterns into one string, their
+// conditions into one slice, their path conditions into one array, their
+// static answers into another and those answers' bodies into one byte
+// slice, their extras into one array (the rules without any share
+// noExtras), and the debug header's values into one slice (made only when
+// debug_header is on).
 //
 // Why: the garbage collector marks everything a gateway keeps at every
 // cycle, for the process's life, and what it pays grows with the objects
@@ -19,7 +20,8 @@ import "strings"
 //
 // Nothing changes for the request path: each rule's fields are the same
 // slices and pointers, into shared backing arrays, capped so that nothing
-// can append into a neighbour's part.
+// can append into a neighbour's part. Nothing may write a rule's extras
+// after pack: noExtras is every plain rule's.
 func (s *ruleSet) pack(debugHeader bool) {
 	if len(s.rules) == 0 {
 		return
