@@ -122,6 +122,9 @@ func FuzzGlob(f *testing.F) {
 		{"**", "\xff/x"},
 		{"a!b-**", "a!b-\xff"},
 		{"/a/**", "/a/\uFFFD"},
+		{"EUR", "EUR"},
+		{"/svc1/x", "/svc1/x/"},
+		{"acme", "acm"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1])
