@@ -366,7 +366,7 @@ func BenchmarkCallbackRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := e.current.Load().rules[0]
+	r := &e.current.Load().rules[0]
 	req := httptest.NewRequest("POST", "http://backend.invalid/payments/p-1", nil)
 	req.Header.Set("X-Request-Id", "req-1")
 	x := new(exchange)

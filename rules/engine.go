@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"iter"
 	"krakend-rules/config"
 	"krakend-rules/state"
 	"math/rand/v2"
@@ -40,7 +41,7 @@ type Engine struct {
 // ruleSet is the rules in force: replaced whole when a rules_file changes,
 // so that a request sees the old set or the new one, never a mix.
 type ruleSet struct {
-	rules    []*rule
+	rules    []rule     // one allocation, no pointer per rule: all() walks it
 	index    *pathIndex // nil for short lists, tried one by one
 	warnings []Warning  // what in the rules cannot work as written, logged at install
 
@@ -51,6 +52,17 @@ type ruleSet struct {
 	// reads are each rule's conditions on headers, query, cookies and
 	// body, for Check: kept only when the engine was compiled for it.
 	reads [][]ConditionRead
+}
+
+// all walks the set's rules in order, each by its address.
+func (s *ruleSet) all() iter.Seq2[int, *rule] {
+	return func(yield func(int, *rule) bool) {
+		for i := range s.rules {
+			if !yield(i, &s.rules[i]) {
+				return
+			}
+		}
+	}
 }
 
 // DebugHeader is the header debug_header adds to every answer.
@@ -269,7 +281,7 @@ func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 		return nil, e.rulesFile.failure
 	}
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
-	for i, r := range set.rules {
+	for i, r := range set.all() {
 		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(r.action.templateSets(), r.callbacks.templateSets()...)...)...)
 		for _, c := range set.reads[i] {
 			c.File = set.locations[i].File
@@ -287,9 +299,8 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	names := map[string]config.Location{}
 	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
 	locs := make([]config.Location, len(all))
-	backing := make([]rule, len(all)) // one object for the set's rules, not one each
+	set.rules = make([]rule, len(all)) // one object for the set's rules, not one each
 	reads := make([][]ConditionRead, len(all))
-	set.rules = make([]*rule, 0, len(all))
 	shared := conditionCache{}
 	for i := range all {
 		rc := &all[i]
@@ -309,9 +320,8 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		} else {
 			names[name] = loc
 		}
-		r := &backing[i]
+		r := &set.rules[i]
 		r.name, r.position, r.ruleExtras = name, i, &ruleExtras{probability: 1}
-		set.rules = append(set.rules, r)
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend, &reads[i], shared)
 			e.compileRuleState(errs, loc.At, r, rc)
@@ -328,7 +338,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		return nil, err
 	}
 	set.pack(e.debugHeader)
-	set.warnings = unreachableRules(all, set.rules, locs)
+	set.warnings = unreachableRules(all, set, locs)
 	if e.checking { // Check's alone: a gateway's engine does not keep them
 		set.sources, set.locations, set.reads = all, locs, reads
 	}
@@ -340,7 +350,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 
 // install puts a rule set in force and says so.
 func (e *Engine) install(set *ruleSet, origin string) {
-	for _, r := range set.rules {
+	for _, r := range set.all() {
 		r.stats = processStats.of(e.label, r.name) // counted from now on; a name kept keeps its counts
 		r.stats.inForce.Add(1)
 	}
@@ -352,7 +362,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 		return
 	}
 	names := make([]string, len(set.rules))
-	for i, r := range set.rules {
+	for i, r := range set.all() {
 		names[i] = r.name
 	}
 	e.log.Info(fmt.Sprintf("%s loaded%s: %s", plural(len(set.rules), "rule"), origin, strings.Join(names, ", ")))
@@ -463,8 +473,8 @@ func (s *ruleSet) find(x *exchange) *rule {
 			return r
 		}
 	}
-	for _, r := range s.rules {
-		if x.applies(r) {
+	for i := range s.rules {
+		if r := &s.rules[i]; x.applies(r) {
 			return r
 		}
 	}

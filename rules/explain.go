@@ -111,7 +111,7 @@ func (e *Engine) Explain(req *http.Request) *Explanation {
 	x.reset(req, e.bodyLimits)
 	defer e.release(x)
 
-	for _, r := range set.rules {
+	for _, r := range set.all() {
 		miss, applies := explainRule(r, x, true)
 		if !applies {
 			ex.Tried = append(ex.Tried, miss)
@@ -318,7 +318,7 @@ type nearMissLine struct {
 
 func (l nearMissLine) String() string {
 	var tried []Miss
-	for _, r := range l.set.rules {
+	for _, r := range l.set.all() {
 		m, _ := explainRule(r, l.x, false)
 		tried = append(tried, m)
 	}

@@ -28,7 +28,7 @@ import (
 // table keyed by (parent, hash of the segment). Each is a single object
 // the collector does not scan; only rules points into the rule set.
 type pathIndex struct {
-	rules     []*rule     // the rule set's rules: positions index it
+	rules     []rule      // the rule set's rules: positions index it
 	nodes     []indexNode // nodes[0] is the root
 	positions []int32     // every node's rules, each node's in configured order
 	segments  string      // every node's segment, one after the other
@@ -71,7 +71,7 @@ const maxIndexDepth = 8
 // walk; below it the engine tries rules one by one.
 const minIndexedRules = 4
 
-func newPathIndex(rules []*rule) *pathIndex {
+func newPathIndex(rules []rule) *pathIndex {
 	idx := &pathIndex{rules: rules, seed: maphash.MakeSeed(), hashMask: segmentHashMask}
 	// Build the trie with maps that are dropped once the tables are filled.
 	type edge struct {
@@ -83,7 +83,8 @@ func newPathIndex(rules []*rule) *pathIndex {
 	var segments strings.Builder
 	idx.nodes = []indexNode{{}}
 	ruleNode := make([]int32, len(rules))
-	for i, r := range rules {
+	for i := range rules {
+		r := &rules[i]
 		node := int32(0)
 		for d, seg := range r.literalSegments() {
 			if d == maxIndexDepth-1 {
@@ -275,7 +276,7 @@ func (idx *pathIndex) candidates(path string, try func(*rule) bool) (found *rule
 			return nil, true
 		}
 		lists[best].from++
-		if r := idx.rules[at]; try(r) {
+		if r := &idx.rules[at]; try(r) {
 			return r, true
 		}
 	}

@@ -119,7 +119,7 @@ func testIndexKeepsFirstMatchOrder(t *testing.T) {
 			x.reset(req, e.bodyLimits)
 			got := e.current.Load().find(x)
 			var want *rule
-			for _, r := range e.current.Load().rules {
+			for _, r := range e.current.Load().all() {
 				if x.applies(r) {
 					want = r
 					break

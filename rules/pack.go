@@ -27,7 +27,7 @@ func (s *ruleSet) pack(debugHeader bool) {
 		return
 	}
 	var nameBytes, nConds, nPaths, nAnswers, bodyBytes, nExtras int
-	for _, r := range s.rules {
+	for _, r := range s.all() {
 		if debugHeader || !r.ruleExtras.none() {
 			nExtras++
 		}
@@ -48,7 +48,7 @@ func (s *ruleSet) pack(debugHeader bool) {
 	// The rules' names and path patterns, in rule order, in one string.
 	var names strings.Builder
 	names.Grow(nameBytes)
-	for _, r := range s.rules {
+	for _, r := range s.all() {
 		names.WriteString(r.name)
 		for _, c := range r.conditions {
 			if pc, ok := c.(*pathCondition); ok {
@@ -66,7 +66,7 @@ func (s *ruleSet) pack(debugHeader bool) {
 	if debugHeader {
 		debugValues = make([]string, len(s.rules))
 	}
-	for i, r := range s.rules {
+	for i, r := range s.all() {
 		r.name, allNames = allNames[:len(r.name)], allNames[len(r.name):]
 		start := len(conds)
 		for _, c := range r.conditions {

@@ -22,7 +22,7 @@ func TestPackSharesOnlyEmptyExtras(t *testing.T) {
 	}
 	want := map[string]bool{"plain": true, "drawn": false, "slow": false, "params": false, "plain2": true}
 	set := e.current.Load()
-	for _, r := range set.rules {
+	for _, r := range set.all() {
 		if shared := r.ruleExtras == &noExtras; shared != want[r.name] {
 			t.Errorf("%s: shares noExtras %v, want %v", r.name, shared, want[r.name])
 		}
@@ -63,7 +63,7 @@ func TestPackSharesOnlyEmptyExtras(t *testing.T) {
 
 func ruleNamed(t *testing.T, set *ruleSet, name string) *rule {
 	t.Helper()
-	for _, r := range set.rules {
+	for _, r := range set.all() {
 		if r.name == name {
 			return r
 		}

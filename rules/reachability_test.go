@@ -270,9 +270,9 @@ func TestUnreachableRulesFindWhatComparingEveryPairFinds(t *testing.T) {
 		set := e.current.Load()
 		var want []string
 		for j := range checked.Rules {
-			lj := newRuleShape(&checked.Rules[j], set.rules[j])
+			lj := newRuleShape(&checked.Rules[j], &set.rules[j])
 			for i := range j {
-				li := newRuleShape(&checked.Rules[i], set.rules[i])
+				li := newRuleShape(&checked.Rules[i], &set.rules[i])
 				if covers(&li, &lj) {
 					want = append(want, fmt.Sprintf("%s: never applies: rule %q (%s) comes first", checked.Locations[j], set.rules[i].name, checked.Locations[i]))
 					break

@@ -49,7 +49,7 @@ type ruleStats struct {
 
 // retire takes a rule set out of the statistics: it is no longer in force.
 func (s *ruleSet) retire() {
-	for _, r := range s.rules {
+	for _, r := range s.all() {
 		r.stats.inForce.Add(-1)
 	}
 }
@@ -367,7 +367,7 @@ func (e *Engine) statsLine(now time.Time) string {
 		return ""
 	}
 	rows := make([]StatsRow, 0, len(set.rules))
-	for _, r := range set.rules {
+	for _, r := range set.all() {
 		rows = append(rows, r.stats.row(e.label, r.name))
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total() > rows[j].total() })
