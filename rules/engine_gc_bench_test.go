@@ -38,3 +38,32 @@ func BenchmarkGCMark(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGCPointerCost is the rule of thumb behind the compiled rules'
+// layout: one full collection with 10 000 structs of ten pointer fields,
+// nil, all at one shared object, into one array, or each at its own
+// object. What costs is a pointer that is set, wherever it points (about
+// 10 ns a collection each on the development machine, 2 ns when nil):
+//
+//	go test -run '^$' -bench GCPointerCost -cpu 1 ./rules/
+func BenchmarkGCPointerCost(b *testing.B) {
+	type ten struct{ a, b, c, d, e, f, g, h, i, j *int }
+	shared, array := new(int), make([]int, 10000)
+	for _, mode := range []string{"none", "nil", "shared", "array", "objects"} {
+		b.Run(mode, func(b *testing.B) {
+			var s []ten
+			if mode != "none" {
+				s = make([]ten, 10000)
+			}
+			for k := range s {
+				p := map[string]*int{"shared": shared, "array": &array[k], "objects": new(int)}[mode]
+				s[k] = ten{p, p, p, p, p, p, p, p, p, p}
+			}
+			runtime.GC()
+			for b.Loop() {
+				runtime.GC()
+			}
+			runtime.KeepAlive(s)
+		})
+	}
+}
