@@ -179,6 +179,9 @@ func statsHash(seed maphash.Seed, backend, rule string) uint64 {
 	return h.Sum64()
 }
 
+// counters are entry i's counters, in its chunk.
+func (r *statsRegistry) counters(i int) *ruleStats { return &r.chunks[i/statsChunk][i%statsChunk] }
+
 // name is a span of the arena.
 func (r *statsRegistry) name(at, n uint32) []byte { return r.names[at : at+n] }
 
@@ -197,7 +200,7 @@ func (r *statsRegistry) of(backend, rule string) *ruleStats {
 		}
 		e := r.entries[i]
 		if string(r.name(e.backendAt, e.backendLen)) == backend && string(r.name(e.ruleAt, e.ruleLen)) == rule {
-			return &r.chunks[i/statsChunk][i%statsChunk]
+			return r.counters(int(i))
 		}
 		k++
 	}
@@ -219,7 +222,7 @@ func (r *statsRegistry) of(backend, rule string) *ruleStats {
 	if i%statsChunk == 0 {
 		r.chunks = append(r.chunks, new([statsChunk]ruleStats))
 	}
-	return &r.chunks[i/statsChunk][i%statsChunk]
+	return r.counters(i)
 }
 
 // StatsRow is one rule's statistics, as the JSON format writes them.
@@ -260,7 +263,7 @@ func (r *statsRegistry) snapshot() []StatsRow {
 	r.mu.Lock()
 	var all []listed
 	for i, e := range r.entries {
-		if s := &r.chunks[i/statsChunk][i%statsChunk]; s.inForce.Load() > 0 {
+		if s := r.counters(i); s.inForce.Load() > 0 {
 			all = append(all, listed{e, s})
 		}
 	}
