@@ -44,7 +44,7 @@ func TestABodyIsNeverReadPastTheBound(t *testing.T) {
 		x := &exchange{}
 		x.reset(req, e.bodyLimits)
 		if r := e.current.Load().find(x); r != nil {
-			t.Fatalf("a body over the bound selected %s", r.name)
+			t.Fatalf("a body over the bound selected %s", x.set.name(r))
 		}
 		if length > 0 && src.read != 0 {
 			t.Errorf("a body declared longer than the bound was read (%d bytes)", src.read)

@@ -287,7 +287,7 @@ func FuzzBodies(f *testing.F) {
 		x.reset(req, e.bodyLimits)
 		if r := e.current.Load().find(x); r != nil {
 			var buf bytes.Buffer
-			if a, ok := r.action.(interface{ templateSets() []*templateSet }); ok {
+			if a, ok := x.set.actionOf(r).(interface{ templateSets() []*templateSet }); ok {
 				for _, s := range a.templateSets() {
 					if s == nil || len(s.names) == 0 {
 						continue

@@ -182,11 +182,11 @@ func validMethod(s string) bool {
 	return s != ""
 }
 
-// serve renders the rule's callbacks, runs its action, and then hands the
+// serve renders the rule's callbacks, runs its action (run), and then hands the
 // callbacks to the queue. They are rendered before the action runs: a
 // delegate hands the request body on to the backend, and a callback's
 // template may still want to read it.
-func (rc *ruleCallbacks) serve(w http.ResponseWriter, x *exchange, a action) {
+func (rc *ruleCallbacks) serve(w http.ResponseWriter, x *exchange, run func(http.ResponseWriter, *exchange)) {
 	var out [4]*outgoing
 	pending := out[:0]
 	for _, c := range rc.list {
@@ -194,7 +194,7 @@ func (rc *ruleCallbacks) serve(w http.ResponseWriter, x *exchange, a action) {
 			pending = append(pending, o)
 		}
 	}
-	a.serve(w, x)
+	run(w, x)
 	for _, o := range pending {
 		rc.queue.enqueue(o)
 	}

@@ -366,15 +366,17 @@ func BenchmarkCallbackRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := &e.current.Load().rules[0]
+	set := e.current.Load()
+	r := &set.rules[0]
+	callbacks := set.extrasOf(r).callbacks
 	req := httptest.NewRequest("POST", "http://backend.invalid/payments/p-1", nil)
 	req.Header.Set("X-Request-Id", "req-1")
 	x := new(exchange)
 	b.ReportAllocs()
 	for b.Loop() {
 		x.reset(req, e.bodyLimits)
-		x.rule = r
-		if o := r.callbacks.list[0].render(x, e.backend.callbacks); o == nil {
+		x.set, x.rule = set, r
+		if o := callbacks.list[0].render(x, e.backend.callbacks); o == nil {
 			b.Fatal("not rendered")
 		}
 	}

@@ -625,5 +625,5 @@ func who(x *exchange) string {
 	if x.rule == nil {
 		return "no rule matched:"
 	}
-	return "rule " + strconv.Quote(x.rule.name) + ":"
+	return "rule " + strconv.Quote(x.ruleName()) + ":"
 }

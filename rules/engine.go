@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"fmt"
-	"iter"
 	"krakend-rules/config"
 	"krakend-rules/state"
 	"math/rand/v2"
@@ -38,51 +37,21 @@ type Engine struct {
 	owner    string
 }
 
-// ruleSet is the rules in force: replaced whole when a rules_file changes,
-// so that a request sees the old set or the new one, never a mix.
-type ruleSet struct {
-	rules    []rule     // one allocation, no pointer per rule: all() walks it
-	index    *pathIndex // nil for short lists, tried one by one
-	warnings []Warning  // what in the rules cannot work as written, logged at install
-
-	// sources and locations are each rule's configuration and where it
-	// is, for Check: kept only when the engine was compiled for it.
-	sources   []config.Rule
-	locations []config.Location
-	// reads are each rule's conditions on headers, query, cookies and
-	// body, for Check: kept only when the engine was compiled for it.
-	reads [][]ConditionRead
-}
-
-// all walks the set's rules in order, each by its address.
-func (s *ruleSet) all() iter.Seq2[int, *rule] {
-	return func(yield func(int, *rule) bool) {
-		for i := range s.rules {
-			if !yield(i, &s.rules[i]) {
-				return
-			}
-		}
-	}
-}
-
 // DebugHeader is the header debug_header adds to every answer.
 const DebugHeader = "X-Krakend-Rule"
 
 // delegatedValue is DebugHeader's value when no rule matched.
 var delegatedValue = []string{"delegated"}
 
-// rule is a compiled config.Rule. The fields every rule uses come first
-// and hold the pointers, so that the garbage collector, which marks every
-// compiled rule at each cycle, scans a short prefix of each; what few rules
-// have is behind *ruleExtras, one shared value for all the rules without
-// any (pack.go).
-type rule struct {
+// ruleDraft is a config.Rule while it compiles: each part as the compiler
+// built it, with its own pointers. pack (pack.go) lays the drafts of a rule
+// set out as the set keeps them — rules without pointers, indexes into
+// set-wide tables — and drops them.
+type ruleDraft struct {
 	conditions []condition // cheapest first
 	action     action
-	stats      *ruleStats // the process-wide statistics of this backend's rule of this name, from install on
 	*ruleExtras
 	name     string
-	answered atomic.Uint64 // requests this rule answered: counter, sequences
 	position int
 	needs    bodyNeeds // the kinds of body the conditions read: a body of another kind fails the rule
 }
@@ -100,7 +69,8 @@ type ruleExtras struct {
 	debugValue  []string           // DebugHeader's value, prepared once when debug_header is on
 }
 
-// noExtras are the extras of every rule without any, shared.
+// noExtras are the extras of every rule without any: each rule set's
+// extras[0].
 var noExtras = ruleExtras{probability: 1}
 
 // none reports whether these extras are noExtras' values.
@@ -282,7 +252,7 @@ func CheckWith(raw any, registry *state.Registry) (*Checked, error) {
 	}
 	checked := &Checked{Config: cfg, Rules: set.sources, Locations: set.locations, Warnings: set.warnings}
 	for i, r := range set.all() {
-		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(r.action.templateSets(), r.callbacks.templateSets()...)...)...)
+		checked.Templates = append(checked.Templates, templateUses(set.locations[i].File, append(set.actionOf(r).templateSets(), set.extrasOf(r).callbacks.templateSets()...)...)...)
 		for _, c := range set.reads[i] {
 			c.File = set.locations[i].File
 			checked.Conditions = append(checked.Conditions, c)
@@ -299,7 +269,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	names := map[string]config.Location{}
 	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
 	locs := make([]config.Location, len(all))
-	set.rules = make([]rule, len(all)) // one object for the set's rules, not one each
+	drafts := make([]ruleDraft, len(all))
 	reads := make([][]ConditionRead, len(all))
 	shared := conditionCache{}
 	for i := range all {
@@ -320,7 +290,7 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 		} else {
 			names[name] = loc
 		}
-		r := &set.rules[i]
+		r := &drafts[i]
 		r.name, r.position, r.ruleExtras = name, i, &ruleExtras{probability: 1}
 		if !rc.Undecodable {
 			compileRule(errs, loc.At, r, rc, e.backend, &reads[i], shared)
@@ -337,22 +307,25 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	if err := append(inlineErrs, fileErrs.InFile(fileName)...).Err(); err != nil {
 		return nil, err
 	}
-	set.pack(e.debugHeader)
-	set.warnings = unreachableRules(all, set, locs)
+	set.warnings = unreachableRules(all, drafts, locs)
+	if err := set.pack(drafts, e.debugHeader); err != nil {
+		return nil, err
+	}
 	if e.checking { // Check's alone: a gateway's engine does not keep them
 		set.sources, set.locations, set.reads = all, locs, reads
 	}
 	if len(set.rules) >= minIndexedRules {
-		set.index = newPathIndex(set.rules)
+		set.index = newPathIndex(set.rules, drafts)
 	}
 	return set, nil
 }
 
 // install puts a rule set in force and says so.
 func (e *Engine) install(set *ruleSet, origin string) {
+	set.registry = processStats
 	for _, r := range set.all() {
-		r.stats = processStats.of(e.label, r.name) // counted from now on; a name kept keeps its counts
-		r.stats.inForce.Add(1)
+		r.stats = set.registry.slot(e.label, set.name(r)) // counted from now on; a name kept keeps its counts
+		set.statsOf(r).inForce.Add(1)
 	}
 	if old := e.current.Swap(set); old != nil {
 		old.retire()
@@ -363,7 +336,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 	names := make([]string, len(set.rules))
 	for i, r := range set.all() {
-		names[i] = r.name
+		names[i] = set.name(r)
 	}
 	e.log.Info(fmt.Sprintf("%s loaded%s: %s", plural(len(set.rules), "rule"), origin, strings.Join(names, ", ")))
 	for _, w := range set.warnings {
@@ -371,7 +344,7 @@ func (e *Engine) install(set *ruleSet, origin string) {
 	}
 }
 
-func compileRule(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule, be *backend, reads *[]ConditionRead, shared conditionCache) {
+func compileRule(errs *config.Errors, loc config.Path, r *ruleDraft, rc *config.Rule, be *backend, reads *[]ConditionRead, shared conditionCache) {
 	if rc.Match != nil {
 		r.conditions, r.needs = compileMatch(errs, loc.Field("match"), rc.Match, reads, shared)
 		for _, c := range r.conditions {
@@ -448,26 +421,29 @@ func (e *Engine) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	x.rule = r
 	x.count = r.answered.Add(1)
+	extras := set.extrasOf(r)
 	if e.debugHeader {
-		x.debugValue = r.debugValue
-		w.Header()[DebugHeader] = r.debugValue
+		x.debugValue = extras.debugValue
+		w.Header()[DebugHeader] = extras.debugValue
 	}
 	if e.log.debug {
-		e.log.Debug(r.logAnswered, x.requestLine())
+		e.log.Debug(extras.logAnswered, x.requestLine())
 	}
 	switch {
-	case r.delay != nil && !r.delay.wait(req.Context()):
+	case extras.delay != nil && !extras.delay.wait(req.Context()):
 		x.fail(w, http.StatusGatewayTimeout, "request ended during the rule's delay")
-	case r.callbacks != nil:
-		r.callbacks.serve(w, x, r.action)
+	case extras.callbacks != nil:
+		extras.callbacks.serve(w, x, func(w http.ResponseWriter, x *exchange) { set.serve(w, x, r) })
 	default:
-		r.action.serve(w, x)
+		set.serve(w, x, r)
 	}
-	r.stats.count(x.outcome, x.sinceStatsEpoch())
+	set.statsOf(r).count(x.outcome, x.sinceStatsEpoch())
 }
 
-// find returns the first rule that applies to the request, or nil.
+// find returns the first rule of the set that applies to the request, or
+// nil.
 func (s *ruleSet) find(x *exchange) *rule {
+	x.set = s
 	if s.index != nil {
 		if r, ok := s.index.candidates(x.req.URL.Path, x.applies); ok {
 			return r
@@ -481,32 +457,29 @@ func (s *ruleSet) find(x *exchange) *rule {
 	return nil
 }
 
-// applies reports whether the rule applies to this request: it is active
-// now, its conditions hold, and it wins its probability draw.
+// applies reports whether the rule of the exchange's set applies to this
+// request: it is active now, its conditions hold, and it wins its
+// probability draw.
 func (x *exchange) applies(r *rule) bool {
-	if r.active != nil && !r.active.contains(x.now()) {
+	if r.extras == 0 { // noExtras: always active, no draw, no scenario
+		return x.set.matches(r, x)
+	}
+	extras := x.set.extrasOf(r)
+	if extras.active != nil && !extras.active.contains(x.now()) {
 		return false
 	}
-	if !r.matches(x) {
+	if !x.set.matches(r, x) {
 		return false
 	}
-	if r.probability < 1 && rand.Float64() >= r.probability {
+	if extras.probability < 1 && rand.Float64() >= extras.probability {
 		return false
 	}
-	return r.scenario == nil || r.scenario.holds(x)
+	return extras.scenario == nil || extras.scenario.holds(x)
 }
 
 func (e *Engine) release(x *exchange) {
 	x.reset(nil, bodyLimits{})
 	e.exchanges.Put(x)
-}
-
-// matches reports whether the rule's conditions hold. A rule that looks at
-// the body anywhere, even inside any or not, fails on a body that cannot be
-// evaluated as the kind it reads (JSON, form, multipart, XML), so that an
-// unreadable body can never select a rule.
-func (r *rule) matches(x *exchange) bool {
-	return allHold(r.conditions, x) && (r.needs == 0 || x.bodyMeets(r.needs))
 }
 
 // FailClosed logs why a backend's configuration is invalid, each problem

@@ -19,7 +19,8 @@ type exchange struct {
 	clock       time.Time
 	data        *templateData
 
-	rule       *rule       // nil when no rule matched
+	set        *ruleSet    // the rules in force when the request came
+	rule       *rule       // in set; nil when no rule matched
 	count      uint64      // this request's number among those the rule answered
 	debugValue []string    // DebugHeader's value, when debug_header is on
 	outcome    outcome     // what became of the request, for the rule's statistics
@@ -40,7 +41,7 @@ func (x *exchange) ruleName() string {
 	if x.rule == nil {
 		return ""
 	}
-	return x.rule.name
+	return x.set.name(x.rule)
 }
 
 // now is the request's time, read once so that every rule and template of
@@ -89,10 +90,10 @@ func (x *exchange) templateData() *templateData {
 
 // params returns the named groups of the rule's path regexp.
 func (x *exchange) params() map[string]string {
-	if x.rule == nil || x.rule.pathParams == nil {
+	if x.rule == nil || x.set.extrasOf(x.rule).pathParams == nil {
 		return nil
 	}
-	re := x.rule.pathParams
+	re := x.set.extrasOf(x.rule).pathParams
 	m := re.FindStringSubmatch(x.req.URL.Path)
 	if m == nil {
 		return nil

@@ -109,16 +109,17 @@ func (e *Engine) Explain(req *http.Request) *Explanation {
 	}
 	x := e.exchanges.Get().(*exchange)
 	x.reset(req, e.bodyLimits)
+	x.set = set
 	defer e.release(x)
 
 	for _, r := range set.all() {
-		miss, applies := explainRule(r, x, true)
+		miss, applies := explainRule(set, r, x, true)
 		if !applies {
 			ex.Tried = append(ex.Tried, miss)
 			continue
 		}
-		ex.Rule, ex.Position = r.name, r.position
-		if _, ok := r.action.(*delegate); ok {
+		ex.Rule, ex.Position = set.name(r), int(r.position)
+		if _, ok := set.actionOf(r).(*delegate); ok {
 			ex.Delegated = true
 			return ex
 		}
@@ -126,10 +127,10 @@ func (e *Engine) Explain(req *http.Request) *Explanation {
 		x.count = r.answered.Add(1)
 		rec := httptest.NewRecorder()
 		if e.debugHeader {
-			x.debugValue = r.debugValue
-			rec.Header()[DebugHeader] = r.debugValue
+			x.debugValue = set.extrasOf(r).debugValue
+			rec.Header()[DebugHeader] = x.debugValue
 		}
-		r.action.serve(rec, x)
+		set.serve(rec, x, r)
 		ex.Answer = &Answer{Status: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
 		return ex
 	}
@@ -139,38 +140,40 @@ func (e *Engine) Explain(req *http.Request) *Explanation {
 
 // explainRule mirrors exchange.applies, one condition at a time. draw
 // false leaves out the probability draw (for a request already decided).
-func explainRule(r *rule, x *exchange, draw bool) (Miss, bool) {
-	m := Miss{Rule: r.name, Position: r.position, SamePath: true}
-	if r.active != nil && !r.active.contains(x.now()) {
+func explainRule(set *ruleSet, r *rule, x *exchange, draw bool) (Miss, bool) {
+	m := Miss{Rule: set.name(r), Position: int(r.position), SamePath: true}
+	extras := set.extrasOf(r)
+	conds := set.conditions(r)
+	if extras.active != nil && !extras.active.contains(x.now()) {
 		m.Reason = "its active window does not contain " + x.now().Format("2006-01-02T15:04:05Z07:00")
-		m.SamePath = pathHolds(r, x)
+		m.SamePath = pathHolds(conds, x)
 		return m, false
 	}
-	for _, c := range r.conditions {
+	for _, c := range conds {
 		if c.holds(x) {
 			m.Held++
 			continue
 		}
 		m.Condition, m.Saw = explainCondition(c, x)
-		m.SamePath = pathHolds(r, x)
+		m.SamePath = pathHolds(conds, x)
 		return m, false
 	}
 	if r.needs != 0 && !x.bodyMeets(r.needs) {
 		m.Reason = "it has a body condition and the body " + bodyKindProblem(x, r.needs)
 		return m, false
 	}
-	if r.probability < 1 {
+	if p := extras.probability; p < 1 {
 		if !draw {
-			m.Reason = fmt.Sprintf("its conditions held; probability %g: not drawn", r.probability)
+			m.Reason = fmt.Sprintf("its conditions held; probability %g: not drawn", p)
 			return m, false
 		}
-		if rand.Float64() >= r.probability {
-			m.Reason = fmt.Sprintf("its conditions held; probability %g: not drawn this time", r.probability)
+		if rand.Float64() >= p {
+			m.Reason = fmt.Sprintf("its conditions held; probability %g: not drawn this time", p)
 			return m, false
 		}
 	}
-	if r.scenario != nil {
-		if reason := r.scenario.explain(x); reason != "" {
+	if extras.scenario != nil {
+		if reason := extras.scenario.explain(x); reason != "" {
 			m.Reason = reason
 			return m, false
 		}
@@ -179,8 +182,8 @@ func explainRule(r *rule, x *exchange, draw bool) (Miss, bool) {
 }
 
 // pathHolds: the rule's method and path conditions hold.
-func pathHolds(r *rule, x *exchange) bool {
-	for _, c := range r.conditions {
+func pathHolds(conds []condition, x *exchange) bool {
+	for _, c := range conds {
 		switch c.(type) {
 		case methodCondition, *pathCondition:
 			if !c.holds(x) {
@@ -319,7 +322,7 @@ type nearMissLine struct {
 func (l nearMissLine) String() string {
 	var tried []Miss
 	for _, r := range l.set.all() {
-		m, _ := explainRule(r, l.x, false)
+		m, _ := explainRule(l.set, r, l.x, false)
 		tried = append(tried, m)
 	}
 	near := nearMisses(tried, true)

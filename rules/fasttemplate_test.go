@@ -66,7 +66,8 @@ func TestFastTemplatesAgreeWithTextTemplate(t *testing.T) {
 		req.Header.Set("Cookie", "a=1; s=sess")
 		x := &exchange{}
 		x.reset(req.WithContext(context.Background()), e.bodyLimits)
-		x.rule = &e.current.Load().rules[0]
+		x.set = e.current.Load()
+		x.rule = &x.set.rules[0]
 		b := set.bind(x)
 		for i := range templates {
 			var fast, slow bytes.Buffer

@@ -159,7 +159,7 @@ func FuzzMatch(f *testing.F) {
 		x.reset(req.WithContext(context.Background()), e.bodyLimits)
 		got := ""
 		if r := e.current.Load().find(x); r != nil {
-			got = r.name
+			got = x.set.name(r)
 		}
 		if got != want {
 			t.Fatalf("%s %q ? %q headers %v body %q: engine chose %q, reference %q", method, path, rawQuery, header, body, got, want)

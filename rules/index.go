@@ -71,7 +71,7 @@ const maxIndexDepth = 8
 // walk; below it the engine tries rules one by one.
 const minIndexedRules = 4
 
-func newPathIndex(rules []rule) *pathIndex {
+func newPathIndex(rules []rule, drafts []ruleDraft) *pathIndex {
 	idx := &pathIndex{rules: rules, seed: maphash.MakeSeed(), hashMask: segmentHashMask}
 	// Build the trie with maps that are dropped once the tables are filled.
 	type edge struct {
@@ -83,10 +83,9 @@ func newPathIndex(rules []rule) *pathIndex {
 	var segments strings.Builder
 	idx.nodes = []indexNode{{}}
 	ruleNode := make([]int32, len(rules))
-	for i := range rules {
-		r := &rules[i]
+	for i := range drafts {
 		node := int32(0)
-		for d, seg := range r.literalSegments() {
+		for d, seg := range drafts[i].literalSegments() {
 			if d == maxIndexDepth-1 {
 				break // keep every walk within the merge's bound
 			}
@@ -175,7 +174,7 @@ func (idx *pathIndex) child(parent int32, seg string) int32 {
 
 // literalSegments returns the whole path segments every path this rule can
 // match starts with.
-func (r *rule) literalSegments() []string {
+func (r *ruleDraft) literalSegments() []string {
 	for _, c := range r.conditions {
 		pc, ok := c.(*pathCondition)
 		if !ok || pc.negate {

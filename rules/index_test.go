@@ -126,17 +126,17 @@ func testIndexKeepsFirstMatchOrder(t *testing.T) {
 				}
 			}
 			if got != want {
-				t.Fatalf("round %d: %s %s: index chose %v, in-order evaluation %v\n%s", round, method, path, name(got), name(want), b.String())
+				t.Fatalf("round %d: %s %s: index chose %v, in-order evaluation %v\n%s", round, method, path, name(e.current.Load(), got), name(e.current.Load(), want), b.String())
 			}
 		}
 	}
 }
 
-func name(r *rule) string {
+func name(set *ruleSet, r *rule) string {
 	if r == nil {
 		return "<none>"
 	}
-	return r.name
+	return set.name(r)
 }
 
 // TestPathIndexCandidates lists, for each request path, the rules the
@@ -179,35 +179,36 @@ func TestPathIndexCandidates(t *testing.T) {
 	}
 	for _, mask := range []uint64{^uint64(0), 1, 0} {
 		t.Run(fmt.Sprintf("hash mask %#x", mask), func(t *testing.T) {
-			idx := indexWithMask(t, rulesJSON, mask)
+			set := setWithMask(t, rulesJSON, mask)
+			idx := set.index
 			if mask == 0 && !hasCollidingSiblings(idx) {
 				t.Fatal("no two sibling segments share a hash: the collision path is not tested")
 			}
 			for _, tt := range tests {
 				var got []string
 				r, ok := idx.candidates(tt.path, func(r *rule) bool {
-					got = append(got, r.name)
+					got = append(got, set.name(r))
 					return false
 				})
 				if r != nil || !ok {
-					t.Fatalf("%q: candidates returned %v, %v after every try failed", tt.path, name(r), ok)
+					t.Fatalf("%q: candidates returned %v, %v after every try failed", tt.path, name(set, r), ok)
 				}
 				if s := strings.Join(got, ", "); s != tt.want {
 					t.Errorf("%q: got %s, want %s", tt.path, s, tt.want)
 				}
 			}
 			// The first rule try accepts is returned.
-			r, ok := idx.candidates("/a/x", func(r *rule) bool { return r.name == "any" })
-			if !ok || name(r) != "any" {
-				t.Errorf("/a/x accepting any: got %s, %v", name(r), ok)
+			r, ok := idx.candidates("/a/x", func(r *rule) bool { return set.name(r) == "any" })
+			if !ok || name(set, r) != "any" {
+				t.Errorf("/a/x accepting any: got %s, %v", name(set, r), ok)
 			}
 		})
 	}
 }
 
-// indexWithMask builds the path index of a configuration with segment
-// hashes cut by mask.
-func indexWithMask(t *testing.T, rulesJSON string, mask uint64) *pathIndex {
+// setWithMask compiles a configuration into a rule set whose path index
+// has segment hashes cut by mask.
+func setWithMask(t *testing.T, rulesJSON string, mask uint64) *ruleSet {
 	t.Helper()
 	defer func(kept uint64) { segmentHashMask = kept }(segmentHashMask)
 	segmentHashMask = mask
@@ -215,11 +216,11 @@ func indexWithMask(t *testing.T, rulesJSON string, mask uint64) *pathIndex {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := e.current.Load().index
-	if idx == nil {
+	set := e.current.Load()
+	if set.index == nil {
 		t.Fatal("no index")
 	}
-	return idx
+	return set
 }
 
 func hasCollidingSiblings(idx *pathIndex) bool {
@@ -275,7 +276,7 @@ func pointerIn(typ reflect.Type) string {
 // ones.
 func TestPathIndexLookupDoesNotAllocate(t *testing.T) {
 	for _, mask := range []uint64{^uint64(0), 0} {
-		idx := indexWithMask(t, rulesConfig(100, "path"), mask)
+		idx := setWithMask(t, rulesConfig(100, "path"), mask).index
 		no := func(*rule) bool { return false }
 		for _, path := range []string{"/svc42/orders/1", "/svc99", "/elsewhere/orders/1"} {
 			if n := testing.AllocsPerRun(100, func() { idx.candidates(path, no) }); n != 0 {

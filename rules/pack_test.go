@@ -5,66 +5,84 @@ import (
 	"testing"
 )
 
-// TestPackSharesOnlyEmptyExtras: after packing, a rule without extras
-// points at the shared noExtras, a rule with any has its own, and the
-// shared value is never written; each rule's conditions, name, path
-// pattern and static body are its own, capped so that an append cannot
-// reach a neighbour's.
-func TestPackSharesOnlyEmptyExtras(t *testing.T) {
+// TestPackLayout: after packing, each rule's name, literal path pattern
+// and static answer are read back from the set's tables as configured; a
+// rule without extras has extras 0 (noExtras, never written) and one with
+// any has its own; literal paths and static answers are in their
+// pointer-free tables and the rest in the general ones; identical
+// conditions and header lists are kept once.
+func TestPackLayout(t *testing.T) {
 	e, err := New(context.Background(), decodeJSON(t, `{"rules":[
 		{"name":"plain","match":{"path":"/a/**","methods":["GET"]},"response":{"body":{"a":1}}},
 		{"name":"drawn","match":{"path":"/b/{id}"},"probability":0.5,"response":{"body":{"b":2}}},
 		{"name":"slow","match":{"path":"/c"},"delay":"1ms","response":{"body":"c"}},
 		{"name":"params","match":{"path":"~^/d/(?P<id>[0-9]+)$"},"response":{"body":{"d":4}}},
-		{"name":"plain2","match":{"path":"/e/**","headers":{"X-T":"x"}},"response":{"status":204}}]}`), Options{})
+		{"name":"plain2","match":{"path":"/e/**","methods":["GET"],"headers":{"X-T":"x"}},"response":{"status":204}},
+		{"name":"templated","match":{"path":"!/f","headers":{"X-T":"x"}},"response":{"body":{"p":"{{ .Path }}"}}}]}`), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"plain": true, "drawn": false, "slow": false, "params": false, "plain2": true}
 	set := e.current.Load()
-	for _, r := range set.all() {
-		if shared := r.ruleExtras == &noExtras; shared != want[r.name] {
-			t.Errorf("%s: shares noExtras %v, want %v", r.name, shared, want[r.name])
-		}
-		if cap(r.conditions) != len(r.conditions) {
-			t.Errorf("%s: conditions cap %d > len %d", r.name, cap(r.conditions), len(r.conditions))
-		}
-		if a, ok := r.action.(*response); ok && cap(a.body) != len(a.body) {
-			t.Errorf("%s: body cap %d > len %d", r.name, cap(a.body), len(a.body))
-		}
-	}
-	if !noExtras.none() || noExtras.probability != 1 {
-		t.Errorf("noExtras was written: %+v", noExtras)
-	}
-	if got := set.rules[1].probability; got != 0.5 {
-		t.Errorf("drawn: probability %v", got)
-	}
-	if set.rules[3].pathParams == nil {
-		t.Error("params: no path parameters after packing")
-	}
-	for _, tc := range []struct{ name, path, body string }{
-		{"plain", "/a/**", `{"a":1}`}, {"drawn", "/b/{id}", `{"b":2}`}, {"slow", "/c", `"c"`}, {"plain2", "/e/**", ""},
+	for _, tc := range []struct {
+		name, literal, body string
+		extras, static      bool
+		probability         float64
+	}{
+		{name: "plain", literal: "/a/**", body: `{"a":1}`, static: true, probability: 1},
+		{name: "drawn", body: `{"b":2}`, extras: true, static: true, probability: 0.5},
+		{name: "slow", literal: "/c", body: `"c"`, extras: true, static: true, probability: 1},
+		{name: "params", body: `{"d":4}`, extras: true, static: true, probability: 1},
+		{name: "plain2", literal: "/e/**", static: true, probability: 1},
+		{name: "templated", literal: "!/f", probability: 1},
 	} {
 		r := ruleNamed(t, set, tc.name)
-		var src string
-		for _, c := range r.conditions {
-			if pc, ok := c.(*pathCondition); ok {
-				src = pc.src
+		if got := r.extras != 0; got != tc.extras {
+			t.Errorf("%s: own extras %v, want %v", tc.name, got, tc.extras)
+		}
+		if got := set.extrasOf(r).probability; got != tc.probability {
+			t.Errorf("%s: probability %v, want %v", tc.name, got, tc.probability)
+		}
+		var literal string
+		for _, ref := range set.refs[r.conds.at : r.conds.at+r.conds.n] {
+			if ref.literal {
+				literal = set.literalPath(ref.at).src
 			}
 		}
-		if src != tc.path {
-			t.Errorf("%s: path %q, want %q", tc.name, src, tc.path)
+		if literal != tc.literal {
+			t.Errorf("%s: literal path %q, want %q", tc.name, literal, tc.literal)
 		}
-		if a := r.action.(*response); string(a.body) != tc.body {
-			t.Errorf("%s: body %q, want %q", tc.name, a.body, tc.body)
+		if r.static != tc.static {
+			t.Fatalf("%s: static %v, want %v", tc.name, r.static, tc.static)
 		}
+		if a, ok := set.actionOf(r).(*response); !ok || tc.static && string(a.body) != tc.body {
+			t.Errorf("%s: answer %+v, want a response with body %q", tc.name, a, tc.body)
+		}
+	}
+	if !noExtras.none() || noExtras.probability != 1 || !set.extras[0].none() {
+		t.Errorf("noExtras was written: %+v, %+v", noExtras, set.extras[0])
+	}
+	if set.extrasOf(ruleNamed(t, set, "params")).pathParams == nil {
+		t.Error("params: no path parameters after packing")
+	}
+	// Both GET conditions are one, both X-T conditions too; "/b/{id}"
+	// and the regexp need an automaton, so they are general conditions.
+	if len(set.conds) != 4 {
+		t.Errorf("%d general conditions, want 4 (GET, X-T, /b/{id}, the regexp): %v", len(set.conds), set.conds)
+	}
+	if len(set.actions) != 1 || len(set.answers) != 5 {
+		t.Errorf("%d general actions and %d static answers, want 1 and 5", len(set.actions), len(set.answers))
+	}
+	// The lists: none ([0]), Content-Type with Content-Length 7 (plain,
+	// drawn and params share it), with 3 (slow), and alone (the 204).
+	if len(set.headers) != 4 {
+		t.Errorf("%d header lists, want 4: %v", len(set.headers), set.headers)
 	}
 }
 
 func ruleNamed(t *testing.T, set *ruleSet, name string) *rule {
 	t.Helper()
 	for _, r := range set.all() {
-		if r.name == name {
+		if set.name(r) == name {
 			return r
 		}
 	}

@@ -46,7 +46,7 @@ const maxCoverChecks = 1_000_000
 // with it — those with no path, the same path, or a glob whose literal
 // start begins the later path's — so a list of rules on distinct paths
 // costs about one map lookup per character of each path.
-func unreachableRules(all []config.Rule, set *ruleSet, locs []config.Location) []Warning {
+func unreachableRules(all []config.Rule, drafts []ruleDraft, locs []config.Location) []Warning {
 	var out []Warning
 	shapes := make([]ruleShape, len(all))
 	var pathless []int             // candidates for every rule: no path, or "/**"
@@ -54,7 +54,7 @@ func unreachableRules(all []config.Rule, set *ruleSet, locs []config.Location) [
 	byPrefix := map[string][]int{} // globs by their literal start
 	checks := 0
 	for j := range all {
-		l := newRuleShape(&all[j], &set.rules[j])
+		l := newRuleShape(&all[j], &drafts[j])
 		shapes[j] = l
 		if all[j].Undecodable {
 			continue
@@ -102,7 +102,7 @@ func unreachableRules(all []config.Rule, set *ruleSet, locs []config.Location) [
 			if shapes[first].empty {
 				why = "has no conditions: it applies to every request"
 			}
-			out = append(out, Warning{locs[j], "never applies: rule " + strconv.Quote(set.rules[first].name) +
+			out = append(out, Warning{locs[j], "never applies: rule " + strconv.Quote(drafts[first].name) +
 				" (" + locs[first].String() + ") comes first and " + why})
 		}
 
@@ -143,7 +143,7 @@ const (
 	otherPath            // a regexp or a negated pattern
 )
 
-func newRuleShape(rc *config.Rule, r *rule) ruleShape {
+func newRuleShape(rc *config.Rule, r *ruleDraft) ruleShape {
 	s := ruleShape{
 		rule:  rc,
 		empty: isEmptyMatch(rc.Match),

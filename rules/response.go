@@ -251,15 +251,22 @@ func bodyAllowed(status int) bool {
 
 func (r *response) serve(w http.ResponseWriter, x *exchange) {
 	if r.templatedResponse == nil {
-		h := w.Header()
-		for _, f := range r.header {
-			h[f.name] = f.values
-		}
-		w.WriteHeader(r.status)
-		w.Write(r.body)
+		writeStatic(w, r.status, r.header, r.body)
 		return
 	}
 	r.serveTemplated(w, x)
+}
+
+// writeStatic writes an answer prepared at load: the header fields are
+// assigned as they are (never written after compile), the body is written
+// once.
+func writeStatic(w http.ResponseWriter, status int, header []headerField, body []byte) {
+	h := w.Header()
+	for _, f := range header {
+		h[f.name] = f.values
+	}
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 func (r *response) serveTemplated(w http.ResponseWriter, x *exchange) {

@@ -239,7 +239,7 @@ func stateFailed(w http.ResponseWriter, x *exchange, err error) bool {
 // compileRuleState compiles what a rule says about shared state: its
 // scenario condition, and the resets, variables and counters that wrap
 // its action. A crud action is compiled here too.
-func (e *Engine) compileRuleState(errs *config.Errors, loc config.Path, r *rule, rc *config.Rule) {
+func (e *Engine) compileRuleState(errs *config.Errors, loc config.Path, r *ruleDraft, rc *config.Rule) {
 	if !rc.UsesState() || e.store == nil {
 		return
 	}

@@ -50,7 +50,7 @@ type ruleStats struct {
 // retire takes a rule set out of the statistics: it is no longer in force.
 func (s *ruleSet) retire() {
 	for _, r := range s.all() {
-		r.stats.inForce.Add(-1)
+		s.statsOf(r).inForce.Add(-1)
 	}
 }
 
@@ -154,8 +154,12 @@ type statsRegistry struct {
 	hash    func(seed maphash.Seed, backend, rule string) uint64 // statsHash; a test's to make keys collide
 	index   map[uint64]uint32                                    // hash (probed on, see of) -> entry
 	entries []statsEntry
-	names   []byte                   // the arena the entries' names are in; written once, only appended to
-	chunks  []*[statsChunk]ruleStats // entry i's counters are chunks[i/statsChunk][i%statsChunk]
+	names   []byte // the arena the entries' names are in; written once, only appended to
+	// chunks are the counters: entry i's are chunks[i/statsChunk][i%statsChunk].
+	// A request finds its rule's through them without the lock, so the
+	// list is replaced whole (atomically) when a chunk is added, never
+	// written in place.
+	chunks atomic.Pointer[[]*[statsChunk]ruleStats]
 }
 
 // processStats are the statistics a stats action answers: the whole
@@ -180,13 +184,21 @@ func statsHash(seed maphash.Seed, backend, rule string) uint64 {
 }
 
 // counters are entry i's counters, in its chunk.
-func (r *statsRegistry) counters(i int) *ruleStats { return &r.chunks[i/statsChunk][i%statsChunk] }
+func (r *statsRegistry) counters(i int) *ruleStats {
+	return &(*r.chunks.Load())[i/statsChunk][i%statsChunk]
+}
 
 // name is a span of the arena.
 func (r *statsRegistry) name(at, n uint32) []byte { return r.names[at : at+n] }
 
 // of returns the counters of a backend's rule, made on first use.
 func (r *statsRegistry) of(backend, rule string) *ruleStats {
+	return r.counters(int(r.slot(backend, rule)))
+}
+
+// slot returns where the counters of a backend's rule are (counters),
+// made on first use.
+func (r *statsRegistry) slot(backend, rule string) uint32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Open addressing over the hash's 64-bit space: a key whose slot holds
@@ -200,7 +212,7 @@ func (r *statsRegistry) of(backend, rule string) *ruleStats {
 		}
 		e := r.entries[i]
 		if string(r.name(e.backendAt, e.backendLen)) == backend && string(r.name(e.ruleAt, e.ruleLen)) == rule {
-			return r.counters(int(i))
+			return i
 		}
 		k++
 	}
@@ -220,9 +232,14 @@ func (r *statsRegistry) of(backend, rule string) *ruleStats {
 	r.entries = append(r.entries, e)
 	r.index[k] = uint32(i)
 	if i%statsChunk == 0 {
-		r.chunks = append(r.chunks, new([statsChunk]ruleStats))
+		var chunks []*[statsChunk]ruleStats
+		if old := r.chunks.Load(); old != nil {
+			chunks = *old
+		}
+		chunks = append(chunks[:len(chunks):len(chunks)], new([statsChunk]ruleStats)) // a new list: readers may hold the old one
+		r.chunks.Store(&chunks)
 	}
-	return r.counters(i)
+	return uint32(i)
 }
 
 // StatsRow is one rule's statistics, as the JSON format writes them.
@@ -371,7 +388,7 @@ func (e *Engine) statsLine(now time.Time) string {
 	}
 	rows := make([]StatsRow, 0, len(set.rules))
 	for _, r := range set.all() {
-		rows = append(rows, r.stats.row(e.label, r.name))
+		rows = append(rows, set.statsOf(r).row(e.label, set.name(r)))
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].total() > rows[j].total() })
 	var parts []string

@@ -386,8 +386,8 @@ func TestStatsRegistryKeepsEveryRule(t *testing.T) {
 			}
 		}
 	}
-	if len(r.entries) != len(model) || len(r.chunks) != (len(model)+statsChunk-1)/statsChunk || len(r.chunks) < 3 {
-		t.Fatalf("%d entries in %d chunks for %d rules", len(r.entries), len(r.chunks), len(model))
+	if len(r.entries) != len(model) || len(*r.chunks.Load()) != (len(model)+statsChunk-1)/statsChunk || len(*r.chunks.Load()) < 3 {
+		t.Fatalf("%d entries in %d chunks for %d rules", len(r.entries), len(*r.chunks.Load()), len(model))
 	}
 	seen := map[*ruleStats]bool{}
 	for i, k := range order {

@@ -52,10 +52,10 @@ func (b *boundTemplates) funcs() template.FuncMap {
 		// retryAfter is the whole seconds until the rule's active window
 		// ends; 0 when it has no end.
 		"retryAfter": func() int64 {
-			if b.x.rule == nil || b.x.rule.active == nil {
+			if b.x.rule == nil || b.x.set.extrasOf(b.x.rule).active == nil {
 				return 0
 			}
-			return b.x.rule.active.secondsLeft(b.x.now())
+			return b.x.set.extrasOf(b.x.rule).active.secondsLeft(b.x.now())
 		},
 		"env": env,
 	}
