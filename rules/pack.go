@@ -8,11 +8,12 @@ import (
 )
 
 // pack lays the compiled drafts of a rule set out as the set keeps them
-// (ruleset.go): each rule a record without pointers, its name and literal
-// path pattern in the set's text, its conditions as references, a static
-// answer's parts in the set's tables, and what is left — conditions other
-// than literal paths, actions other than static answers — in tables of
-// their own, where a condition that several rules share is kept once.
+// (ruleset.go): each rule a record without pointers, its name and the
+// texts of its literal conditions in the set's text, its conditions as
+// references, a static answer's parts in the set's tables, and what is
+// left — conditions that need an automaton, a regexp or a value, actions
+// other than static answers — in tables of their own, where a condition
+// that several rules share is kept once.
 // debugHeader gives every rule its own extras, with DebugHeader's value
 // prepared.
 //
@@ -25,9 +26,9 @@ func (s *ruleSet) pack(drafts []ruleDraft, debugHeader bool) error {
 		textBytes += len(d.name)
 		nRefs += len(d.conditions)
 		for _, c := range d.conditions {
-			if pc, ok := asLiteralPath(c); ok {
+			if name, p, _, ok := literalParts(c); ok {
 				nLiterals++
-				textBytes += len(pc.src)
+				textBytes += len(name) + len(p.src)
 			}
 		}
 		if a, ok := staticResponse(d.action); ok {
@@ -48,7 +49,7 @@ func (s *ruleSet) pack(drafts []ruleDraft, debugHeader bool) error {
 	}
 	s.rules = make([]rule, len(drafts))
 	s.refs = make([]condRef, 0, nRefs)
-	s.literals = make([]literalPattern, 0, nLiterals)
+	s.literals = make([]literalCondition, 0, nLiterals)
 	s.answers = make([]staticAnswer, 0, nAnswers)
 	s.bodies = make([]byte, 0, bodyBytes)
 	s.headers = [][]headerField{nil}
@@ -60,11 +61,11 @@ func (s *ruleSet) pack(drafts []ruleDraft, debugHeader bool) error {
 		r.name, r.position, r.needs = put(d.name), int32(i), d.needs
 		r.conds.at = uint32(len(s.refs))
 		for _, c := range d.conditions {
-			if pc, ok := asLiteralPath(c); ok {
+			if name, p, on, ok := literalParts(c); ok {
 				s.refs = append(s.refs, condRef{at: uint32(len(s.literals)), literal: true})
-				src := put(pc.src)
-				lit := span{src.at + uint32(pc.litStart), uint32(pc.litEnd) - uint32(pc.litStart)}
-				s.literals = append(s.literals, literalPattern{src: src, lit: lit, exact: pc.litExact, negate: pc.negate})
+				l := literalCondition{name: put(name), src: put(p.src), on: on, exact: p.litExact, negate: p.negate}
+				l.lit = span{l.src.at + uint32(p.litStart), uint32(p.litEnd) - uint32(p.litStart)}
+				s.literals = append(s.literals, l)
 				continue
 			}
 			key, shareable := conditionKey(c)
@@ -112,11 +113,26 @@ func (s *ruleSet) pack(drafts []ruleDraft, debugHeader bool) error {
 	return nil
 }
 
-// asLiteralPath returns c when it is a path condition that matches by
-// comparing text: a literal or a literal prefix, with no automaton.
-func asLiteralPath(c condition) (*pathCondition, bool) {
-	pc, ok := c.(*pathCondition)
-	return pc, ok && pc.glob == nil && pc.nfa == nil && pc.re == nil && pc.cmp == nil
+// literalParts returns the parts of a condition that tests the path, a
+// header, a query parameter, a cookie or a body field with a pattern that
+// matches by comparing text (a literal or a literal prefix): ok is false
+// for any other condition.
+func literalParts(c condition) (name string, p *pattern, on literalOn, ok bool) {
+	switch c := c.(type) {
+	case *pathCondition:
+		p, on = &c.pattern, onPath
+	case headerCondition:
+		name, p, on = c.name, &c.pattern, onHeader
+	case queryCondition:
+		name, p, on = c.name, &c.pattern, onQuery
+	case cookieCondition:
+		name, p, on = c.name, &c.pattern, onCookie
+	case bodyCondition:
+		name, p, on = c.path, &c.pattern, onBody
+	default:
+		return "", nil, 0, false
+	}
+	return name, p, on, p.literal()
 }
 
 // staticResponse returns a when it is a response with no template.

@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TestPackLayout: after packing, each rule's name, literal path pattern
-// and static answer are read back from the set's tables as configured; a
-// rule without extras has extras 0 (noExtras, never written) and one with
-// any has its own; literal paths and static answers are in their
+// TestPackLayout: after packing, each rule's name, literal conditions and
+// static answer are read back from the set's tables as configured; a rule
+// without extras has extras 0 (noExtras, never written) and one with any
+// has its own; literal conditions and static answers are in their
 // pointer-free tables and the rest in the general ones; identical
 // conditions and header lists are kept once.
 func TestPackLayout(t *testing.T) {
@@ -44,8 +44,8 @@ func TestPackLayout(t *testing.T) {
 		}
 		var literal string
 		for _, ref := range set.refs[r.conds.at : r.conds.at+r.conds.n] {
-			if ref.literal {
-				literal = set.literalPath(ref.at).src
+			if l := &set.literals[ref.at]; ref.literal && l.on == onPath {
+				literal = set.literalPattern(l).src
 			}
 		}
 		if literal != tc.literal {
@@ -64,10 +64,23 @@ func TestPackLayout(t *testing.T) {
 	if set.extrasOf(ruleNamed(t, set, "params")).pathParams == nil {
 		t.Error("params: no path parameters after packing")
 	}
-	// Both GET conditions are one, both X-T conditions too; "/b/{id}"
-	// and the regexp need an automaton, so they are general conditions.
-	if len(set.conds) != 4 {
-		t.Errorf("%d general conditions, want 4 (GET, X-T, /b/{id}, the regexp): %v", len(set.conds), set.conds)
+	// Both GET conditions are one; "/b/{id}" and the regexp need an
+	// automaton, so they are general conditions. The X-T conditions are
+	// literal, each rule's its own.
+	if len(set.conds) != 3 {
+		t.Errorf("%d general conditions, want 3 (GET, /b/{id}, the regexp): %v", len(set.conds), set.conds)
+	}
+	headers := 0
+	for _, l := range set.literals {
+		if l.on == onHeader {
+			headers++
+			if p := set.literalPattern(&l); set.text[l.name.at:l.name.at+l.name.n] != "X-T" || p.src != "x" || !p.litExact {
+				t.Errorf("header condition %q %+v, want X-T, exact x", set.text[l.name.at:l.name.at+l.name.n], p)
+			}
+		}
+	}
+	if headers != 2 {
+		t.Errorf("%d literal header conditions, want 2", headers)
 	}
 	if len(set.actions) != 1 || len(set.answers) != 5 {
 		t.Errorf("%d general actions and %d static answers, want 1 and 5", len(set.actions), len(set.answers))

@@ -104,12 +104,24 @@ func (p pattern) match(v string) bool {
 		return p.cmp.holds(v)
 	}
 	if p.glob == nil {
-		if p.litExact {
-			return v == p.src[p.litStart:p.litEnd]
-		}
-		return strings.HasPrefix(v, p.src[p.litStart:p.litEnd])
+		return literalMatch(v, p.src[p.litStart:p.litEnd], p.litExact)
 	}
 	return p.glob.Match(v)
+}
+
+// literalMatch is how a literal glob matches: the literal itself when
+// exact, else any value it starts ("/svc1/**").
+func literalMatch(v, lit string, exact bool) bool {
+	if exact {
+		return v == lit
+	}
+	return strings.HasPrefix(v, lit)
+}
+
+// literal reports whether the pattern matches by comparing text: a
+// literal or a literal prefix, with no automaton.
+func (p *pattern) literal() bool {
+	return p.glob == nil && p.nfa == nil && p.re == nil && p.cmp == nil
 }
 
 // literalForm reports whether a glob is a literal ("acme", exact) or a

@@ -4,7 +4,6 @@ import (
 	"iter"
 	"krakend-rules/config"
 	"net/http"
-	"strings"
 	"sync/atomic"
 )
 
@@ -27,15 +26,15 @@ type ruleSet struct {
 	rules []rule     // all() walks them
 	index *pathIndex // nil for short lists, tried one by one
 
-	text     string           // the rules' names and literal path patterns, one after the other
-	refs     []condRef        // every rule's conditions, a rule's cheapest first
-	conds    []condition      // the conditions that are not literal paths, each distinct one once
-	literals []literalPattern // the literal path patterns
-	actions  []action         // the actions that are not static answers
-	answers  []staticAnswer   // the static answers
-	bodies   []byte           // the static answers' bodies, one after the other
-	headers  [][]headerField  // the static answers' header lists, each distinct one once; [0] is none
-	extras   []ruleExtras     // the rules' extras; [0] is noExtras, every rule's without any
+	text     string             // the rules' names and literal conditions' texts, one after the other
+	refs     []condRef          // every rule's conditions, a rule's cheapest first
+	conds    []condition        // the other conditions, each distinct one once
+	literals []literalCondition // the conditions with a literal pattern
+	actions  []action           // the actions that are not static answers
+	answers  []staticAnswer     // the static answers
+	bodies   []byte             // the static answers' bodies, one after the other
+	headers  [][]headerField    // the static answers' header lists, each distinct one once; [0] is none
+	extras   []ruleExtras       // the rules' extras; [0] is noExtras, every rule's without any
 
 	warnings []Warning      // what in the rules cannot work as written, logged at install
 	registry *statsRegistry // the statistics the rules count in, from install on
@@ -66,30 +65,33 @@ type rule struct {
 // span is a part of one of a set's tables.
 type span struct{ at, n uint32 }
 
-// condRef is one condition of a rule: a literal path pattern, or another
-// condition.
+// condRef is one condition of a rule: a literal condition, or another.
 type condRef struct {
 	at      uint32 // in literals when literal, else in conds
 	literal bool
 }
 
-// literalPattern is a path pattern that is a literal or a literal prefix
-// (pattern's litExact), its text in the set's text: src what the
-// configuration says, lit the literal in it.
-type literalPattern struct {
-	src, lit span
-	exact    bool
-	negate   bool
+// literalCondition is a condition whose pattern is a literal or a literal
+// prefix (pattern's litExact), on the path, a header, a query parameter, a
+// cookie or a body field, with its texts in the set's text: src what the
+// configuration says, lit the literal in it, name the header, parameter,
+// cookie or body path.
+type literalCondition struct {
+	src, lit, name span
+	on             literalOn
+	exact, negate  bool
 }
 
-// holds reports whether the path matches.
-func (l *literalPattern) holds(text, path string) bool {
-	lit := text[l.lit.at : l.lit.at+l.lit.n]
-	if l.exact {
-		return (path == lit) != l.negate
-	}
-	return strings.HasPrefix(path, lit) != l.negate
-}
+// literalOn is what a literalCondition tests.
+type literalOn uint8
+
+const (
+	onPath literalOn = iota
+	onHeader
+	onQuery
+	onCookie
+	onBody
+)
 
 // staticAnswer is a response with no template, its parts in the set's
 // tables.
@@ -126,7 +128,7 @@ func (s *ruleSet) statsOf(r *rule) *ruleStats { return s.registry.counters(int(r
 func (s *ruleSet) matches(r *rule, x *exchange) bool {
 	for _, ref := range s.refs[r.conds.at : r.conds.at+r.conds.n] {
 		if ref.literal {
-			if !s.literals[ref.at].holds(s.text, x.req.URL.Path) {
+			if !s.holdsLiteral(&s.literals[ref.at], x) {
 				return false
 			}
 		} else if !s.conds[ref.at].holds(x) {
@@ -136,10 +138,27 @@ func (s *ruleSet) matches(r *rule, x *exchange) bool {
 	return r.needs == 0 || x.bodyMeets(r.needs)
 }
 
-// literalPath is the literal path pattern at i, as a pattern, for what
-// needs one (Explain).
-func (s *ruleSet) literalPath(i uint32) pattern {
-	l := &s.literals[i]
+// holdsLiteral evaluates a literal condition as the condition it was
+// compiled from, rebuilt where it runs: the same code, the same meaning.
+func (s *ruleSet) holdsLiteral(l *literalCondition, x *exchange) bool {
+	if l.on == onPath { // the commonest: no pattern to rebuild
+		return literalMatch(x.req.URL.Path, s.text[l.lit.at:l.lit.at+l.lit.n], l.exact) != l.negate
+	}
+	p, name := s.literalPattern(l), s.text[l.name.at:l.name.at+l.name.n]
+	switch l.on {
+	case onHeader:
+		return headerCondition{name, p}.holds(x)
+	case onQuery:
+		return queryCondition{name, p}.holds(x)
+	case onCookie:
+		return cookieCondition{name, p}.holds(x)
+	default:
+		return bodyCondition{name, p}.holds(x)
+	}
+}
+
+// literalPattern is a literal condition's pattern.
+func (s *ruleSet) literalPattern(l *literalCondition) pattern {
 	return pattern{
 		src:    s.text[l.src.at : l.src.at+l.src.n],
 		negate: l.negate, litExact: l.exact,
@@ -153,10 +172,23 @@ func (s *ruleSet) conditions(r *rule) []condition {
 	refs := s.refs[r.conds.at : r.conds.at+r.conds.n]
 	out := make([]condition, len(refs))
 	for i, ref := range refs {
-		if ref.literal {
-			out[i] = &pathCondition{s.literalPath(ref.at)}
-		} else {
+		if !ref.literal {
 			out[i] = s.conds[ref.at]
+			continue
+		}
+		l := &s.literals[ref.at]
+		p, name := s.literalPattern(l), s.text[l.name.at:l.name.at+l.name.n]
+		switch l.on {
+		case onPath:
+			out[i] = &pathCondition{p}
+		case onHeader:
+			out[i] = headerCondition{name, p}
+		case onQuery:
+			out[i] = queryCondition{name, p}
+		case onCookie:
+			out[i] = cookieCondition{name, p}
+		default:
+			out[i] = bodyCondition{name, p}
 		}
 	}
 	return out
