@@ -1,8 +1,8 @@
 package rules
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"krakend-rules/config"
 	"os"
@@ -26,8 +26,13 @@ const settleTime = 2 * time.Second
 type rulesFile struct {
 	path     string
 	interval time.Duration
-	last     []byte // the content last tried, valid or not; nil when it could not be read
-	failure  error  // why the last try failed; nil when it was put in force
+	// tried says the content was read and tried, valid or not (false when
+	// it could not be read), and digest is its SHA-256: what tells a file
+	// read again with the same content, without keeping the content (as
+	// large as the rules, for the process's life) to compare.
+	tried   bool
+	digest  [sha256.Size]byte
+	failure error // why the last try failed; nil when it was put in force
 
 	// stamp is the identity, size and times of the file last read, as it
 	// was opened; while the path still leads to a file with that stamp,
@@ -88,7 +93,7 @@ func (e *Engine) reloadRulesFile() {
 		e.rulesFileFailed("cannot be read: " + f.path + ": " + kind)
 		return
 	}
-	if f.last != nil && f.trusted {
+	if f.tried && f.trusted {
 		if stamp, ok := stampOf(info); ok && stamp == f.stamp {
 			return
 		}
@@ -101,10 +106,11 @@ func (e *Engine) reloadRulesFile() {
 	f.reads++
 	f.stamp = stamp
 	f.trusted = ok && int64(len(content)) == stamp.size && now.Sub(stamp.changed()) >= settleTime
-	if f.last != nil && bytes.Equal(content, f.last) {
+	digest := sha256.Sum256(content)
+	if f.tried && digest == f.digest {
 		return
 	}
-	f.last = content
+	f.tried, f.digest = true, digest
 	fileRules, err := config.DecodeRulesFile(f.path, content)
 	var set *ruleSet
 	if err == nil {
@@ -128,10 +134,10 @@ func (e *Engine) reloadRulesFile() {
 func (e *Engine) rulesFileFailed(problem string) {
 	f := e.rulesFile
 	f.failure = &config.Error{Location: config.Location{At: config.At("rules_file")}, Problem: problem}
-	if f.last != nil || e.current.Load() == nil {
+	if f.tried || e.current.Load() == nil {
 		e.log.Error(fmt.Sprintf("rules_file %s %s; %s", strconv.Quote(f.path), problem, keptOrClosed(e)))
 	}
-	f.last, f.trusted = nil, false
+	f.tried, f.trusted = false, false
 }
 
 func keptOrClosed(e *Engine) string {
