@@ -20,7 +20,7 @@ import (
 // request-bound functions (body, bodyRaw) read that request's body. A clone
 // serves one request at a time, so no function is ever shared between two.
 type templateSet struct {
-	root  *template.Template
+	root  *template.Template // nil until the first template: rootTemplate
 	names []string
 	fast  []fastTemplate // by index; nil where text/template must run
 	uses  []TemplateUse  // by index: where each is and what it reads
@@ -55,10 +55,21 @@ type boundTemplates struct {
 }
 
 func newTemplateSet() *templateSet {
-	// missingkey=zero: a missing .Params.x is "", not "<no value>" in a mock.
-	s := &templateSet{root: template.New("").Option("missingkey=zero").Funcs((&boundTemplates{}).funcs())}
+	s := &templateSet{}
 	s.pool.New = s.clone
 	return s
+}
+
+// rootTemplate is the set's root, made with its first template: most sets
+// (a static answer's, a plain delegate's) never get one, and a root given
+// the function library costs about 100 KB to make, which ten thousand
+// static rules would allocate at every load.
+func (s *templateSet) rootTemplate() *template.Template {
+	if s.root == nil {
+		// missingkey=zero: a missing .Params.x is "", not "<no value>" in a mock.
+		s.root = template.New("").Option("missingkey=zero").Funcs((&boundTemplates{}).funcs())
+	}
+	return s.root
 }
 
 // isTemplate tells a template from a plain value: the whole engine uses
@@ -68,7 +79,7 @@ func isTemplate(s string) bool { return strings.Contains(s, "{{") }
 // add parses a template named by its location and returns its index.
 func (s *templateSet) add(at config.Path, text string) (int, error) {
 	loc := at.String()
-	t, err := s.root.New(loc).Parse(text)
+	t, err := s.rootTemplate().New(loc).Parse(text)
 	if err != nil {
 		// "template: LOC:1: ..." -> "bad template: line 1: ..."
 		msg := strings.TrimPrefix(err.Error(), "template: "+loc+":")
@@ -103,7 +114,7 @@ func (s *templateSet) add(at config.Path, text string) (int, error) {
 }
 
 func (s *templateSet) clone() any {
-	c, err := s.root.Clone()
+	c, err := s.rootTemplate().Clone()
 	if err != nil {
 		panic(err) // Clone fails only after Execute on the root, which never runs
 	}
