@@ -74,3 +74,30 @@ func heapNow() heapFigures {
 	metrics.Read(s)
 	return heapFigures{int64(s[0].Value.Uint64()), int64(s[1].Value.Uint64()), int64(s[2].Value.Uint64())}
 }
+
+// TestLoadMemory: what loading a rule set allocates, per rule, at
+// start-up and at each rules_file change. Every answer once made a
+// template set with the whole function library, about 80 KB a static
+// rule; the bound fails on that code.
+func TestLoadMemory(t *testing.T) {
+	if raceDetector {
+		t.Skip("the race detector's instrumentation allocates on its own")
+	}
+	const n = 1000
+	raw := decodeJSON(t, rulesConfig(n, "path+method+header"))
+	defer func(kept *statsRegistry) { processStats = kept }(processStats)
+	processStats = newStatsRegistry()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	e, err := New(context.Background(), raw, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(e)
+	perRule := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("loading allocates %d bytes per rule", perRule)
+	if perRule > 24<<10 {
+		t.Errorf("loading allocates %d bytes per rule, want at most %d", perRule, 24<<10)
+	}
+}
