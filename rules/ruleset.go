@@ -16,11 +16,12 @@ import (
 // gateway given one core, each cycle's mark phase is time its requests
 // wait. So a set keeps its rules without pointers: each rule is a record
 // of indexes into the set's tables, and the tables of what most rules are
-// made of — names, literal path patterns, static answers — hold no
-// pointers either. Only what cannot be flattened keeps pointers: a
-// condition that is not a literal path (one per distinct condition: rules
-// share identical ones), an action that is not a static answer. A set of
-// ten thousand rules on literal paths with static answers is a handful of
+// made of — names, conditions with a literal pattern, static answers —
+// hold no pointers either. Only what cannot be flattened keeps pointers: a
+// condition that needs an automaton, a regexp, a comparison or a value
+// (one per distinct condition: rules share identical ones), an action
+// that is not a static answer. A set of ten thousand rules on literal
+// paths, headers and body fields with static answers is a handful of
 // objects the collector does not even scan (BenchmarkGCMark).
 type ruleSet struct {
 	rules []rule     // all() walks them
@@ -167,7 +168,8 @@ func (s *ruleSet) literalPattern(l *literalCondition) pattern {
 }
 
 // conditions are the rule's conditions, as conditions: for what looks at
-// them one by one (Explain, the near-miss log), not for the request path.
+// them one by one (Explain, the near-miss log), not for the request path,
+// where holdsLiteral evaluates a literal one without boxing it.
 func (s *ruleSet) conditions(r *rule) []condition {
 	refs := s.refs[r.conds.at : r.conds.at+r.conds.n]
 	out := make([]condition, len(refs))
@@ -198,18 +200,25 @@ func (s *ruleSet) conditions(r *rule) []condition {
 func (s *ruleSet) serve(w http.ResponseWriter, x *exchange, r *rule) {
 	if r.static {
 		a := &s.answers[r.action]
-		writeStatic(w, a.status, s.headers[a.header], s.bodies[a.body.at:a.body.at+a.body.n:a.body.at+a.body.n])
+		writeStatic(w, a.status, s.headers[a.header], s.body(a))
 		return
 	}
 	s.actions[r.action].serve(w, x)
 }
 
 // actionOf is the rule's action, as an action: for what needs it as one
-// (callbacks, Check, Explain). A static answer is made into a response.
+// (Check, Explain). A static answer is made into a response.
 func (s *ruleSet) actionOf(r *rule) action {
 	if !r.static {
 		return s.actions[r.action]
 	}
 	a := &s.answers[r.action]
-	return &response{status: a.status, header: s.headers[a.header], body: s.bodies[a.body.at : a.body.at+a.body.n : a.body.at+a.body.n]}
+	return &response{status: a.status, header: s.headers[a.header], body: s.body(a)}
+}
+
+// body is a static answer's body, capped: nothing can append into the
+// next one's.
+func (s *ruleSet) body(a *staticAnswer) []byte {
+	end := a.body.at + a.body.n
+	return s.bodies[a.body.at:end:end]
 }
