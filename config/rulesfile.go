@@ -21,10 +21,16 @@ type RulesFile struct {
 
 // DecodeRulesFile decodes {"rules": [...]} strictly, like inline rules; a
 // "$schema" string is allowed beside them, for editors.
+//
+// The rules are decoded one at a time, each from its own bytes, so that
+// the generic tree of a large file (about 30 times its size) never exists
+// whole: a file at MaxRulesFileBytes would take gigabytes at once.
 func DecodeRulesFile(path string, content []byte) ([]Rule, error) {
 	var errs Errors
-	var raw any
-	if err := json.Unmarshal(content, &raw); err != nil {
+	if !json.Valid(content) {
+		// Unmarshal says where, for a line and a column.
+		var raw any
+		err := json.Unmarshal(content, &raw)
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
 			line, col := lineColumn(content, syntax.Offset)
@@ -34,36 +40,81 @@ func DecodeRulesFile(path string, content []byte) ([]Rule, error) {
 		}
 		return nil, errs.InFile(path).Err()
 	}
-	obj, ok := raw.(map[string]any)
-	if !ok {
-		errs.Add(nil, `must be an object {"rules": [...]}, got %s`, typeName(raw))
+	dec := json.NewDecoder(bytes.NewReader(content))
+	first, _ := dec.Token() // valid JSON: a value's first token
+	if first != json.Delim('{') {
+		errs.Add(nil, `must be an object {"rules": [...]}, got %s`, tokenTypeName(first))
 		return nil, errs.InFile(path).Err()
 	}
 	var rules []Rule
-	for _, k := range SortedKeys(obj) {
-		v := obj[k]
-		if k == "$schema" {
+	found := map[string]Errors{} // each field's problems, reported in field order
+	for dec.More() {
+		key, _ := dec.Token()
+		k := key.(string) // valid JSON: an object's key is a string
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			errs.Add(At(k), "not valid JSON: %v", err) // cannot happen: the whole was valid
+			return nil, errs.InFile(path).Err()
+		}
+		// A repeated field: the last one counts, as when the object is
+		// decoded whole.
+		var fieldErrs Errors
+		switch k {
+		case "$schema":
 			// Editors find the file's JSON Schema here; the engine has no
 			// use for it.
-			if _, ok := v.(string); !ok {
-				errs.Add(At(k), "must be a string (the URL or path of a JSON Schema), got %s", typeName(v))
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				fieldErrs.Add(At(k), "cannot be decoded: %v", err)
+			} else if _, ok := v.(string); !ok {
+				fieldErrs.Add(At(k), "must be a string (the URL or path of a JSON Schema), got %s", typeName(v))
 			}
-			continue
+		case "rules":
+			rules = decodeRuleList(&fieldErrs, raw)
+		default:
+			fieldErrs.Add(At(k), `unknown field (a rules_file holds {"rules": [...]}, and optionally "$schema")`)
 		}
-		if k != "rules" {
-			errs.Add(At(k), `unknown field (a rules_file holds {"rules": [...]}, and optionally "$schema")`)
-			continue
-		}
-		list, ok := v.([]any)
-		if !ok {
-			errs.Add(At("rules"), "must be a list of rules, got %s", typeName(v))
-			continue
-		}
-		for i, r := range list {
-			rules = append(rules, decodeRule(&errs, At("rules").Index(i), r))
-		}
+		found[k] = fieldErrs
+	}
+	for _, k := range SortedKeys(found) {
+		errs = append(errs, found[k]...)
 	}
 	return rules, errs.InFile(path).Err()
+}
+
+// decodeRuleList decodes a rules_file's "rules", valid JSON, one rule at a
+// time.
+func decodeRuleList(errs *Errors, raw json.RawMessage) []Rule {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	first, _ := dec.Token()
+	if first != json.Delim('[') {
+		errs.Add(At("rules"), "must be a list of rules, got %s", tokenTypeName(first))
+		return nil
+	}
+	var rules []Rule
+	for i := 0; dec.More(); i++ {
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			// Valid JSON that does not fit a Go value: a number past
+			// float64's range. What was decoded of it is not a rule.
+			errs.Add(At("rules").Index(i), "cannot be decoded: %v", err)
+			rules = append(rules, Rule{Undecodable: true})
+			continue
+		}
+		rules = append(rules, decodeRule(errs, At("rules").Index(i), v))
+	}
+	return rules
+}
+
+// tokenTypeName is typeName for a value known by its first token.
+func tokenTypeName(t json.Token) string {
+	switch t {
+	case json.Delim('{'):
+		return typeName(map[string]any{})
+	case json.Delim('['):
+		return typeName([]any{})
+	}
+	return typeName(t)
 }
 
 // lineColumn turns a byte offset into a 1-based line and column.
