@@ -141,6 +141,7 @@ fuzz: ## run each fuzz test for FUZZTIME (default 30s)
 	$(GO) test -run '^$$' -fuzz '^FuzzContent$$' -fuzztime $(FUZZTIME) ./lint/
 	$(GO) test -run '^$$' -fuzz '^FuzzCallbackURL$$' -fuzztime $(FUZZTIME) ./rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzHostPattern$$' -fuzztime $(FUZZTIME) ./config/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRulesFile$$' -fuzztime $(FUZZTIME) ./config/
 	$(GO) test -run '^$$' -fuzz '^FuzzPathPattern$$' -fuzztime $(FUZZTIME) ./cmd/krakend-rules/
 	$(GO) test -run '^$$' -fuzz '^FuzzImportOpenAPI$$' -fuzztime $(FUZZTIME) ./cmd/krakend-rules/
 
