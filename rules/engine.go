@@ -267,7 +267,10 @@ func (e *Engine) compileRules(fileRules []config.Rule, fileName string) (*ruleSe
 	var inlineErrs, fileErrs config.Errors
 	set := &ruleSet{}
 	names := map[string]config.Location{}
-	all := append(append([]config.Rule(nil), e.inline...), fileRules...)
+	all := fileRules // read only: no copy of a large file's rules when there are no inline ones
+	if len(e.inline) > 0 {
+		all = append(append([]config.Rule(nil), e.inline...), fileRules...)
+	}
 	locs := make([]config.Location, len(all))
 	drafts := make([]ruleDraft, len(all))
 	reads := make([][]ConditionRead, len(all))
