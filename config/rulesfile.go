@@ -30,14 +30,7 @@ func DecodeRulesFile(path string, content []byte) ([]Rule, error) {
 	if !json.Valid(content) {
 		// Unmarshal says where, for a line and a column.
 		var raw any
-		err := json.Unmarshal(content, &raw)
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			line, col := lineColumn(content, syntax.Offset)
-			errs.Add(nil, "not valid JSON at line %d, column %d: %v", line, col, err)
-		} else {
-			errs.Add(nil, "not valid JSON: %v", err)
-		}
+		addInvalidJSON(&errs, content, json.Unmarshal(content, &raw))
 		return nil, errs.InFile(path).Err()
 	}
 	dec := json.NewDecoder(bytes.NewReader(content))
@@ -115,6 +108,18 @@ func tokenTypeName(t json.Token) string {
 		return typeName([]any{})
 	}
 	return typeName(t)
+}
+
+// addInvalidJSON says why content is not valid JSON: where, when err
+// (Unmarshal's) says.
+func addInvalidJSON(errs *Errors, content []byte, err error) {
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) {
+		line, col := lineColumn(content, syntax.Offset)
+		errs.Add(nil, "not valid JSON at line %d, column %d: %v", line, col, err)
+	} else {
+		errs.Add(nil, "not valid JSON: %v", err)
+	}
 }
 
 // lineColumn turns a byte offset into a 1-based line and column.

@@ -98,13 +98,7 @@ func decodeRulesFileWhole(path string, content []byte) ([]Rule, error) {
 	var errs Errors
 	var raw any
 	if err := json.Unmarshal(content, &raw); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			line, col := lineColumn(content, syntax.Offset)
-			errs.Add(nil, "not valid JSON at line %d, column %d: %v", line, col, err)
-		} else {
-			errs.Add(nil, "not valid JSON: %v", err)
-		}
+		addInvalidJSON(&errs, content, err)
 		return nil, errs.InFile(path).Err()
 	}
 	obj, ok := raw.(map[string]any)
