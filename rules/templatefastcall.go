@@ -164,16 +164,9 @@ func fastOperand(n parse.Node) fastExpr {
 		// a helper without arguments: {{ date "RFC3339" now }}
 		return fastCommand(&parse.CommandNode{NodeType: parse.NodeCommand, Args: []parse.Node{n}}, nil, false)
 	case *parse.FieldNode:
-		switch {
-		case len(n.Ident) == 1:
-			read := fastValue(&parse.PipeNode{Cmds: []*parse.CommandNode{{NodeType: parse.NodeCommand, Args: []parse.Node{n}}}})
-			if read == nil {
-				return nil
-			}
-			return func(b *boundTemplates) (any, error) { return read(b.x) }
-		case len(n.Ident) == 2 && n.Ident[0] == "Params":
-			name := n.Ident[1]
-			return func(b *boundTemplates) (any, error) { return b.x.templateData().Params[name], nil }
+		// a request value, a string: read as fastStrOperand reads it
+		if e := fastStrOperand(n); e != nil {
+			return func(b *boundTemplates) (any, error) { return e(b) }
 		}
 	}
 	return nil
