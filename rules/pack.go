@@ -36,7 +36,7 @@ func (s *ruleSet) pack(drafts []ruleDraft, debugHeader bool) error {
 			bodyBytes += len(a.body)
 		}
 	}
-	if textBytes > math.MaxUint32 || bodyBytes > math.MaxUint32 || len(drafts) > math.MaxInt32 {
+	if uint64(textBytes) > math.MaxUint32 || uint64(bodyBytes) > math.MaxUint32 || uint64(len(drafts)) > math.MaxInt32 {
 		return errors.New("the rules are too large: their names and paths, or their static bodies, pass 4 GiB")
 	}
 

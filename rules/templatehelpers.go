@@ -124,7 +124,7 @@ func toInt64(name string, v any) (int64, error) {
 	case uint32:
 		return int64(n), nil
 	case uint:
-		if n <= math.MaxInt64 {
+		if uint64(n) <= math.MaxInt64 { // uint64: on a 32-bit platform the constant is no uint
 			return int64(n), nil
 		}
 	case uint64:
